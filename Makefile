@@ -1,0 +1,152 @@
+# Vécu — the one entry point. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+VENV       := .venv
+RASA_VENV  := .venv-rasa
+PY         := $(VENV)/bin/python
+RASA       := PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 $(RASA_VENV)/bin/rasa
+RASA_MODEL := models/rasa/vecu.tar.gz
+RASA_FILES := config.yml domain.yml $(shell find nlu -name '*.yml' 2>/dev/null | sort)
+DATA       ?= ../shared/data
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# ---------------------------------------------------------------- environments
+$(VENV)/.installed: pyproject.toml
+	@echo "==> Python 3.11 environment ($(VENV)): installing Vécu and its dev tools"
+	@py=$$(scripts/find-python 3.11) && { [ -x $(PY) ] || "$$py" -m venv $(VENV); }
+	@$(PY) -m pip install --upgrade --quiet pip
+	@$(PY) -m pip install --quiet --progress-bar off -e '.[dev,train]'
+	@$(PY) -c 'import bot, fastapi, sqlalchemy, onnxruntime, rasa_sdk' 
+	@touch $@
+
+$(RASA_VENV)/.installed: requirements-rasa.txt
+	@echo "==> Python 3.10 environment ($(RASA_VENV)): installing Rasa (first time: a few minutes)"
+	@py=$$(scripts/find-python 3.10) && { [ -x $(RASA_VENV)/bin/python ] || "$$py" -m venv $(RASA_VENV); }
+	@$(RASA_VENV)/bin/python -m pip install --upgrade --quiet pip
+	@$(RASA_VENV)/bin/python -m pip install --quiet --progress-bar off -r requirements-rasa.txt
+	@$(RASA_VENV)/bin/rasa --version >/dev/null
+	@touch $@
+
+.PHONY: setup
+setup: $(VENV)/.installed $(RASA_VENV)/.installed .env ## Create both environments and a local .env
+
+.env:
+	@echo "==> .env: creating it from .env.example with fresh local secrets"
+	@sed -e "s/^VECU_API_TOKEN=.*/VECU_API_TOKEN=$$(openssl rand -hex 24)/" \
+	     -e "s/^VECU_SECRET_KEY=.*/VECU_SECRET_KEY=$$(openssl rand -hex 32)/" \
+	     -e "s/^RASA_TOKEN=.*/RASA_TOKEN=$$(openssl rand -hex 24)/" .env.example > $@
+	@echo "    your API token is in .env (VECU_API_TOKEN)"
+
+# ---------------------------------------------------------------- Rasa model
+.PHONY: train
+train: $(RASA_VENV)/.installed ## Train the Rasa model when nlu/, domain.yml or config.yml changed
+	@mkdir -p models/rasa
+	@sum=$$(cat $(RASA_FILES) | sha256sum | cut -c1-16); \
+	if [ -f $(RASA_MODEL) ] && [ "$$(cat models/rasa/.fingerprint 2>/dev/null)" = "$$sum" ]; then \
+	  echo "==> Rasa model is up to date ($(RASA_MODEL))"; \
+	else \
+	  echo "==> Training the Rasa model (about 2-4 minutes)"; start=$$(date +%s); \
+	  $(RASA) train --data nlu --domain domain.yml --config config.yml --out models/rasa \
+	    --fixed-model-name vecu --force --quiet; \
+	  echo "$$sum" > models/rasa/.fingerprint; \
+	  echo "    trained in $$(( $$(date +%s) - start )) s"; \
+	fi
+
+# ---------------------------------------------------------------- run
+.PHONY: run
+run: setup train ## Set up what is missing, train if needed, migrate, start everything
+	@mkdir -p var
+	@set -a && . ./.env && set +a && $(VENV)/bin/vecu config check >/dev/null
+	@set -a && . ./.env && set +a && $(VENV)/bin/vecu db upgrade
+	@echo "==> Starting rasa (127.0.0.1:5005), actions (127.0.0.1:5055), web and worker"
+	@echo "    Chat in your browser: http://127.0.0.1:$${VECU_WEB_PORT:-8000}/  (Rasa needs about a minute to load)"
+	@echo "    JSON API: POST http://127.0.0.1:$${VECU_WEB_PORT:-8000}/api/v1/chat — Ctrl-C stops everything"
+	@$(VENV)/bin/honcho start -f Procfile -e .env
+
+# ---------------------------------------------------------------- checks
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff
+	@echo "==> ruff"
+	@$(VENV)/bin/ruff check bot actions tests bench
+	@$(VENV)/bin/ruff format --check bot actions tests bench >/dev/null || { echo "    (ruff format would reformat some files: run 'make fmt')"; }
+
+.PHONY: fmt
+fmt: $(VENV)/.installed ## Format the code with ruff
+	@$(VENV)/bin/ruff format bot actions tests bench
+	@$(VENV)/bin/ruff check --fix bot actions tests bench
+
+.PHONY: typecheck
+typecheck: $(VENV)/.installed ## mypy
+	@echo "==> mypy"
+	@$(VENV)/bin/mypy
+
+.PHONY: browser
+browser: ## Install Debian's Chromium + ChromeDriver for the web page test (root only)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "==> Installing chromium and chromium-driver (Debian) for the browser test"; \
+	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "    (no chromium: the browser test will be skipped; install chromium and chromium-driver)"; fi
+
+.PHONY: pytest
+pytest: $(VENV)/.installed browser ## Unit and integration tests (pytest, offline)
+	@echo "==> pytest"
+	@VECU_ENV=test $(VENV)/bin/pytest -q -m "not rasa"
+
+.PHONY: rasa-validate
+rasa-validate: $(RASA_VENV)/.installed ## rasa data validate
+	@echo "==> rasa data validate"
+	@$(RASA) data validate --data nlu --domain domain.yml --config config.yml --fail-on-warnings --quiet
+
+.PHONY: rasa-test
+rasa-test: train ## Rasa conversation tests (French and English) on the trained model
+	@echo "==> Rasa conversation tests (tests/test_*.yml)"
+	@rm -rf results/core
+	@$(RASA) test core --model $(RASA_MODEL) --stories tests/ --out results/core \
+	  --e2e --fail-on-prediction-errors --no-plot --quiet
+
+.PHONY: e2e
+e2e: $(VENV)/.installed train ## End-to-end: real Rasa + action server + web + webhook receiver
+	@echo "==> end-to-end tests (real Rasa, actions, web, database, model)"
+	@VECU_ENV=test $(VENV)/bin/pytest -q -m rasa
+
+.PHONY: test
+test: lint typecheck rasa-validate pytest rasa-test e2e ## Everything CI runs
+	@echo "==> all checks passed"
+
+# ---------------------------------------------------------------- benchmarks and slow suites
+.PHONY: bench
+bench: bench-model ## Benchmarks (model; chat reply time needs `make run` running: make bench-chat)
+
+.PHONY: bench-model
+bench-model: $(VENV)/.installed ## Model quality and latency on the validation data
+	@$(VENV)/bin/vecu model eval --data $(DATA)
+
+.PHONY: bench-chat
+bench-chat: $(VENV)/.installed ## p50/p95 reply time for 200 messages against a running `make run`
+	@$(PY) bench/bench_chat.py
+
+.PHONY: nlu-cv
+nlu-cv: $(RASA_VENV)/.installed ## Rasa NLU cross-validation per language (slow)
+	@for lang in fr en; do \
+	  echo "==> NLU cross-validation: $$lang"; \
+	  $(RASA) test nlu --data nlu/$$lang --config config.yml --cross-validation --folds 3 --out results/nlu-$$lang --quiet; \
+	done
+
+.PHONY: train-model
+train-model: ## Train the emotion/sentiment model (slow on a CPU; needs the train extra)
+	@$(PY) -m pip install --quiet -e '.[dev,train]'
+	@$(VENV)/bin/vecu model train --data $(DATA) --out models/emotion
+
+.PHONY: clean
+clean: ## Remove environments, trained Rasa models and test results (keeps var/ and .env)
+	rm -rf $(VENV) $(RASA_VENV) models/rasa results .mypy_cache .ruff_cache .pytest_cache

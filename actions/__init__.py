@@ -1,0 +1,1 @@
+"""Rasa custom actions: thin adapters onto :mod:`bot`."""

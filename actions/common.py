@@ -1,0 +1,151 @@
+"""What every Vécu action reads from the tracker, in one place.
+
+This module owns the translation between Rasa's tracker (slots, metadata, the latest
+message) and :mod:`bot`'s vocabulary: :class:`Context` (who speaks, in which language, on
+which channel, on which rating scale), the touchpoint and rating entities of the latest
+message, and the label of a team in the person's language. It defines no action: rasa-sdk
+registers every concrete ``Action`` subclass it finds, so actions live one per module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from bot.feedback import Audience, RatingScale
+from bot.i18n import LANGUAGES, normalize_language
+
+LANGUAGE = "language"
+AUDIENCE = "audience"
+CHANNEL = "channel"
+SCALE = "scale"
+TOUCHPOINT = "touchpoint"
+RATING = "rating"
+COMMENT = "comment"
+FOLLOWUP = "followup"
+FEEDBACK_ID = "feedback_id"
+FEEDBACK_NEGATIVE = "feedback_negative"
+ENPS = "enps"
+ENGAGEMENT = "engagement"
+PULSE_TEXT = "pulse_text"
+STOPPED = "stopped"
+
+CONTEXT_SLOTS = (LANGUAGE, AUDIENCE, CHANNEL, SCALE, STOPPED)
+"""Slots that describe the conversation rather than one exchange (kept across sessions)."""
+
+CUSTOMER_SCALES = (RatingScale.CSAT, RatingScale.NPS)
+MAX_CHANNEL_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is speaking and how, as the tracker knows it.
+
+    Attributes:
+        conversation_id: Rasa's sender id, already a pseudonym (never a name).
+        language: ``fr`` or ``en`` (the slot, else the default language).
+        audience: customer or employee.
+        channel: ``web``, ``telegram``, ``rest``…
+        scale: the customer rating scale in use (CSAT unless the channel asked for NPS).
+    """
+
+    conversation_id: str
+    language: str
+    audience: Audience
+    channel: str
+    scale: RatingScale
+
+
+def supported_language(value: Any) -> str | None:
+    """``fr``/``en`` for values such as ``fr-CA`` or ``EN``; ``None`` for anything else."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    short = value.strip().replace("_", "-").split("-")[0].lower()
+    return short if short in LANGUAGES else None
+
+
+def supported_audience(value: Any) -> Audience | None:
+    """The audience named by ``value`` (``customer``/``employee``), else ``None``."""
+    try:
+        return Audience(str(value).strip().lower()) if value is not None else None
+    except ValueError:
+        return None
+
+
+def supported_scale(value: Any) -> RatingScale | None:
+    """The customer scale named by ``value`` (``csat``/``nps``), else ``None``."""
+    try:
+        scale = RatingScale(str(value).strip().lower()) if value is not None else None
+    except ValueError:
+        return None
+    return scale if scale in CUSTOMER_SCALES else None
+
+
+def supported_channel(value: Any) -> str | None:
+    """A short, printable channel name, else ``None``."""
+    if not isinstance(value, str):
+        return None
+    clean = "".join(c for c in value.strip().lower() if c.isalnum() or c in "-_.")
+    return clean[:MAX_CHANNEL_LENGTH] or None
+
+
+def context(tracker: Tracker) -> Context:
+    """Read the conversation's :class:`Context` from the tracker's slots."""
+    return Context(
+        conversation_id=tracker.sender_id,
+        language=normalize_language(supported_language(tracker.get_slot(LANGUAGE))),
+        audience=supported_audience(tracker.get_slot(AUDIENCE)) or Audience.CUSTOMER,
+        channel=supported_channel(tracker.get_slot(CHANNEL)) or "rest",
+        scale=supported_scale(tracker.get_slot(SCALE)) or RatingScale.CSAT,
+    )
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The text of the latest user message (``""`` for a button payload or no message)."""
+    text = tracker.latest_message.get("text") or ""
+    return "" if text.startswith("/") else text
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    """The NLU intent of the latest user message, if any."""
+    intent: Mapping[str, Any] = tracker.latest_message.get("intent") or {}
+    name = intent.get("name")
+    return str(name) if name else None
+
+
+def latest_entity(tracker: Tracker, entity: str) -> Any:
+    """The value of the last ``entity`` in the latest user message, if any."""
+    values = list(tracker.get_latest_entity_values(entity))
+    return values[-1] if values else None
+
+
+def as_rating(value: Any) -> int | None:
+    """A rating from a slot or entity value: ``4``, ``"4"``, ``4.0`` → 4; else ``None``."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def as_id(value: Any) -> int | None:
+    """A stored record id from a slot (``12``, ``"12"``, ``12.0``); ``None`` unless positive."""
+    found = as_rating(value)
+    return found if found is not None and found > 0 else None
+
+
+def team_label(team: str | None, language: str) -> str | None:
+    """The name of ``team`` in ``language`` (from the company configuration)."""
+    if team is None:
+        return None
+    from bot.services import get_services
+
+    found = get_services().company.team(team)
+    return found.label(language) if found else None

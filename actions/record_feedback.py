@@ -1,0 +1,104 @@
+"""Action ``action_record_feedback``: store a customer's (or employee's) own words at once.
+
+Runs after the feedback form (the comment slot holds the words, the rating slot the rating)
+and straight after unprompted feedback ("mon colis est arrivé écrasé !!": the latest message
+holds the words, no rating yet). It calls :func:`bot.feedback.record` once, then answers
+with a response chosen from the outcome: an empathetic note naming the team that is told,
+a confidential note, or thanks. ``feedback_negative`` tells the rules whether the one
+empathetic follow-up question comes next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    COMMENT,
+    FEEDBACK_ID,
+    FEEDBACK_NEGATIVE,
+    RATING,
+    TOUCHPOINT,
+    as_rating,
+    context,
+    latest_entity,
+    latest_intent,
+    latest_text,
+    team_label,
+)
+from bot.errors import VecuError
+from bot.feedback import Kind, Message, Outcome, record
+
+_log = logging.getLogger(__name__)
+
+
+def reply_for(outcome: Outcome, language: str) -> tuple[str, dict[str, Any]]:
+    """The response (and its template values) that tells the person what happened.
+
+    Only claims that a team is told when :func:`bot.feedback.record` says one was.
+    """
+    label = team_label(outcome.team, language)
+    if outcome.confidential and label:
+        return "utter_feedback_confidential", {"team_label": label}
+    if outcome.negative:
+        if label:
+            return "utter_feedback_negative", {"team_label": label}
+        return "utter_feedback_negative_noteam", {}
+    if outcome.sentiment == "positive" and label:
+        return "utter_feedback_positive", {"team_label": label}
+    return "utter_feedback_recorded", {}
+
+
+def wants_followup(outcome: Outcome) -> bool:
+    """Negative feedback gets one follow-up question, except confidential reports."""
+    return outcome.negative and not outcome.confidential
+
+
+class ActionRecordFeedback(Action):
+    """Record the person's words about a touchpoint and answer accordingly."""
+
+    def name(self) -> str:
+        return "action_record_feedback"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        ctx = context(tracker)
+        comment = tracker.get_slot(COMMENT)
+        rating = as_rating(tracker.get_slot(RATING))
+        message = Message(
+            conversation_id=ctx.conversation_id,
+            text=comment if isinstance(comment, str) else latest_text(tracker),
+            language=ctx.language,
+            audience=ctx.audience,
+            channel=ctx.channel,
+            rating=rating,
+            scale=ctx.scale if rating is not None else None,
+            touchpoint=latest_entity(tracker, TOUCHPOINT),
+            intent=latest_intent(tracker),
+            kind=Kind.COMMENT,
+            context_touchpoint=tracker.get_slot(TOUCHPOINT),
+        )
+        try:
+            outcome = await asyncio.to_thread(record, message)
+        except VecuError:
+            _log.exception("feedback of %s could not be recorded", ctx.conversation_id)
+            dispatcher.utter_message(response="utter_something_went_wrong")
+            return [SlotSet(FEEDBACK_ID, None), SlotSet(FEEDBACK_NEGATIVE, False)]
+        response, values = reply_for(outcome, ctx.language)
+        dispatcher.utter_message(response=response, **values)
+        return [
+            SlotSet(FEEDBACK_ID, outcome.feedback_id),
+            SlotSet(FEEDBACK_NEGATIVE, wants_followup(outcome)),
+            SlotSet(TOUCHPOINT, outcome.touchpoint),
+            SlotSet(COMMENT, None),
+            SlotSet(RATING, None),
+        ]

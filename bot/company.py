@@ -1,0 +1,444 @@
+"""The company configuration: one YAML file, validated at start with clear errors.
+
+This module owns the schema of ``company.yml`` (languages, emotion groups, teams and their
+alert destinations, touchpoints and their keywords, severity rules) and its loading:
+``${VAR}`` / ``${VAR:-default}`` interpolation from the environment, pydantic validation,
+and cross-checks (unknown team, unknown emotion label or group, duplicate touchpoint, bad
+rule). Every problem is reported at once in one :class:`~bot.errors.ConfigurationError`,
+each with its YAML path (``touchpoints.delivery.team: unknown team 'logistic'``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.errors import ConfigurationError
+from bot.feedback import Audience, RatingScale, Severity
+
+AudienceName = Literal["customer", "employee"]
+SentimentName = Literal["negative", "neutral", "positive", "unknown"]
+ScaleName = Literal["csat", "nps", "enps", "engagement"]
+
+_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+_LOW_RATING: dict[ScaleName, float] = {"csat": 2, "nps": 6, "enps": 6, "engagement": 2}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Destination(_Strict):
+    """Where a team's alerts go.
+
+    Attributes:
+        name: a stable name, recorded on each outbox row (defaults to ``<type>-<index>``).
+        type: the kind of destination (``webhook`` for now).
+        url: the webhook URL.
+        format: ``json`` (Vécu's alert document) or ``slack`` (``{"text", "blocks"}``).
+        timeout_s: how long one delivery may take.
+        headers: extra HTTP headers (e.g. an authorization token from ``${VAR}``).
+    """
+
+    name: str | None = None
+    type: Literal["webhook"] = "webhook"
+    url: str = Field(pattern=r"^https?://\S+$")
+    format: Literal["json", "slack"] = "json"
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class Team(_Strict):
+    """A team that owns touchpoints and is alerted about them."""
+
+    labels: dict[str, str]
+    language: str = "fr"
+    destinations: list[Destination] = Field(default_factory=list)
+
+    def label(self, language: str) -> str:
+        """The team's name in ``language`` (any label when that one is missing)."""
+        return self.labels.get(language) or next(iter(self.labels.values()), "")
+
+    def destination(self, name: str) -> Destination | None:
+        """The destination called ``name``, if the team still has it."""
+        for index, dest in enumerate(self.destinations):
+            if destination_name(dest, index) == name:
+                return dest
+        return None
+
+
+class Touchpoint(_Strict):
+    """A moment of the customer or employee journey, owned by one team.
+
+    Attributes:
+        audience: customer or employee.
+        team: the owning team.
+        labels: the name per language.
+        keywords: words and phrases per language that reveal it in a message.
+        priority: when a message mentions several touchpoints, the highest priority wins
+            before keyword counts (safety outranks everything else by default).
+    """
+
+    audience: AudienceName
+    team: str
+    labels: dict[str, str]
+    keywords: dict[str, list[str]] = Field(default_factory=dict)
+    priority: int = 0
+
+    def label(self, language: str) -> str:
+        """The touchpoint's name in ``language`` (any label when that one is missing)."""
+        return self.labels.get(language) or next(iter(self.labels.values()), "")
+
+
+class RuleConditions(_Strict):
+    """The conditions of a severity rule (all optional; all given must hold)."""
+
+    audience: AudienceName | None = None
+    touchpoint_in: list[str] | None = None
+    keywords_any: list[str] | None = None
+    sentiment_in: list[SentimentName] | None = None
+    sentiment_at_least: dict[str, float] | None = None
+    emotion_in: list[str] | None = None
+    emotion_at_least: dict[str, float] | None = None
+    rating_at_most: float | None = None
+    rating_at_least: float | None = None
+    scale_in: list[ScaleName] | None = None
+    negative: bool | None = None
+    scored: bool | None = None
+
+
+class SeverityRule(_Strict):
+    """One ordered severity rule: the first rule whose conditions hold decides."""
+
+    name: str
+    when: RuleConditions = Field(default_factory=RuleConditions)
+    severity: Severity
+    confidential: bool = False
+    alert: bool = True
+
+
+class CompanyInfo(_Strict):
+    """Who the configuration is for."""
+
+    name: str = "Vécu"
+
+
+class Company(_Strict):
+    """The validated company configuration (see ``company.yml``)."""
+
+    version: Literal[1] = 1
+    company: CompanyInfo = Field(default_factory=CompanyInfo)
+    languages: list[str] = Field(default_factory=lambda: ["fr", "en"], min_length=1)
+    default_language: str = "fr"
+    emotion_groups: dict[str, list[str]]
+    negative_emotions: list[str] = Field(
+        default_factory=lambda: ["anger", "frustration", "fear", "sadness", "disgust"]
+    )
+    low_rating: dict[ScaleName, float] = Field(default_factory=lambda: dict(_LOW_RATING))
+    fallback_team: dict[AudienceName, str] = Field(default_factory=dict)
+    teams: dict[str, Team]
+    touchpoints: dict[str, Touchpoint]
+    severity_rules: list[SeverityRule] = Field(min_length=1)
+
+    # ---- lookups -------------------------------------------------------------------------
+
+    def touchpoint(self, key: str | None) -> Touchpoint | None:
+        """The touchpoint called ``key`` (``None`` for an unknown or empty key)."""
+        return self.touchpoints.get(key) if key else None
+
+    def team(self, key: str | None) -> Team | None:
+        """The team called ``key`` (``None`` for an unknown or empty key)."""
+        return self.teams.get(key) if key else None
+
+    def touchpoints_for(self, audience: Audience | str) -> dict[str, Touchpoint]:
+        """The touchpoints of one audience, in configuration order."""
+        value = Audience(audience).value
+        return {k: tp for k, tp in self.touchpoints.items() if tp.audience == value}
+
+    def team_for(self, touchpoint: str | None) -> str | None:
+        """The team owning ``touchpoint``."""
+        tp = self.touchpoint(touchpoint)
+        return tp.team if tp else None
+
+    def is_low_rating(self, rating: int | None, scale: RatingScale | str | None) -> bool:
+        """Whether ``rating`` is low on its scale (CSAT ≤ 2, NPS ≤ 6… by default)."""
+        if rating is None:
+            return False
+        threshold = self.low_rating.get(RatingScale(scale or RatingScale.CSAT).value)
+        return threshold is not None and rating <= threshold
+
+    @cached_property
+    def label_to_group(self) -> dict[str, str]:
+        """GoEmotions label → the emotion group containing it."""
+        return {label: group for group, labels in self.emotion_groups.items() for label in labels}
+
+    def summary(self) -> dict[str, Any]:
+        """A short description (counts and names) for ``vecu config check``."""
+        return {
+            "company": self.company.name,
+            "languages": list(self.languages),
+            "emotion_groups": list(self.emotion_groups),
+            "teams": {
+                key: [destination_name(d, i) for i, d in enumerate(team.destinations)]
+                for key, team in self.teams.items()
+            },
+            "touchpoints": {
+                key: f"{tp.audience} → {tp.team}" for key, tp in self.touchpoints.items()
+            },
+            "severity_rules": [rule.name for rule in self.severity_rules],
+        }
+
+
+def destination_name(destination: Destination, index: int) -> str:
+    """The name recorded on outbox rows for the ``index``-th destination of a team."""
+    return destination.name or f"{destination.type}-{index}"
+
+
+# ---- loading ---------------------------------------------------------------------------------
+
+
+def _interpolate(value: Any, path: str, problems: list[str], env: Mapping[str, str]) -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string of ``value``."""
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            found = env.get(name)
+            if found:
+                return found
+            if default is not None:
+                return default
+            problems.append(f"{path}: environment variable {name} is not set")
+            return ""
+
+        return _ENV_PATTERN.sub(replace, value)
+    if isinstance(value, dict):
+        return {
+            k: _interpolate(v, f"{path}.{k}" if path else str(k), problems, env)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_interpolate(v, f"{path}[{i}]", problems, env) for i, v in enumerate(value)]
+    return value
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that records duplicate mapping keys instead of keeping the last."""
+
+    duplicates: list[str]
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                self.duplicates.append(
+                    f"line {key_node.start_mark.line + 1}: duplicate key {key!r} "
+                    "(each touchpoint, team, group or setting must appear once)"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(text: str) -> tuple[Any, list[str]]:
+    loader = _UniqueKeyLoader(text)
+    loader.duplicates = []
+    try:
+        return loader.get_single_data(), loader.duplicates
+    finally:
+        loader.dispose()
+
+
+def _loc(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(root)"
+
+
+def _goemotions_labels() -> tuple[str, ...]:
+    from bot.scoring.groups import GOEMOTIONS_LABELS
+
+    return tuple(GOEMOTIONS_LABELS)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _cross_check(data: dict[str, Any]) -> list[str]:
+    """Problems pydantic cannot see: references between sections.
+
+    It reads the raw (interpolated) document defensively, so these problems are reported
+    together with the shape errors pydantic finds; wrongly-typed parts are skipped here
+    (pydantic reports them).
+    """
+    problems: list[str] = []
+    known_labels = set(_goemotions_labels())
+    seen: dict[str, str] = {}
+    emotion_groups = _dict(data.get("emotion_groups"))
+    for group, labels in emotion_groups.items():
+        if isinstance(labels, list) and not labels:
+            problems.append(f"emotion_groups.{group}: a group needs at least one label")
+        for i, label in enumerate(_list(labels)):
+            where = f"emotion_groups.{group}[{i}]"
+            if label not in known_labels:
+                problems.append(
+                    f"{where}: unknown emotion label {label!r} (not a GoEmotions label)"
+                )
+            elif label in seen:
+                problems.append(f"{where}: label {label!r} is already in group {seen[label]!r}")
+            else:
+                seen[label] = group
+    groups = set(emotion_groups)
+    for i, group in enumerate(_list(data.get("negative_emotions"))):
+        if group not in groups:
+            problems.append(f"negative_emotions[{i}]: unknown emotion group {group!r}")
+    languages = _list(data.get("languages", ["fr", "en"]))
+    default_language = data.get("default_language", "fr")
+    if languages and default_language not in languages:
+        problems.append(
+            f"default_language: {default_language!r} is not one of languages {languages}"
+        )
+    teams = _dict(data.get("teams"))
+    for audience, team_key in _dict(data.get("fallback_team")).items():
+        if isinstance(team_key, str) and team_key not in teams:
+            problems.append(f"fallback_team.{audience}: unknown team {team_key!r}")
+    for key, team in teams.items():
+        team = _dict(team)
+        if "labels" in team and not team["labels"]:
+            problems.append(f"teams.{key}.labels: give at least one label")
+        names: set[str] = set()
+        for i, dest in enumerate(_list(team.get("destinations"))):
+            dest = _dict(dest)
+            name = dest.get("name") or f"{dest.get('type', 'webhook')}-{i}"
+            if name in names:
+                problems.append(
+                    f"teams.{key}.destinations[{i}].name: duplicate destination {name!r}"
+                )
+            names.add(name)
+    touchpoints = _dict(data.get("touchpoints"))
+    folded: dict[str, str] = {}
+    for key, tp in touchpoints.items():
+        tp = _dict(tp)
+        team_key = tp.get("team")
+        if isinstance(team_key, str) and team_key not in teams:
+            problems.append(f"touchpoints.{key}.team: unknown team {team_key!r}")
+        if "labels" in tp and not tp["labels"]:
+            problems.append(f"touchpoints.{key}.labels: give at least one label")
+        for language in _dict(tp.get("keywords")):
+            if languages and language not in languages:
+                problems.append(f"touchpoints.{key}.keywords.{language}: language not in languages")
+        low = str(key).casefold()
+        if low in folded:
+            problems.append(f"touchpoints.{key}: duplicate touchpoint (same as {folded[low]!r})")
+        folded[low] = str(key)
+    names_seen: set[Any] = set()
+    for i, rule in enumerate(_list(data.get("severity_rules"))):
+        rule = _dict(rule)
+        where = f"severity_rules[{i}]"
+        cond = _dict(rule.get("when"))
+        for j, tp_key in enumerate(_list(cond.get("touchpoint_in"))):
+            if tp_key not in touchpoints:
+                problems.append(f"{where}.when.touchpoint_in[{j}]: unknown touchpoint {tp_key!r}")
+        for j, group in enumerate(_list(cond.get("emotion_in"))):
+            if group not in groups:
+                problems.append(f"{where}.when.emotion_in[{j}]: unknown emotion group {group!r}")
+        for group, p in _dict(cond.get("emotion_at_least")).items():
+            if group not in groups:
+                problems.append(f"{where}.when.emotion_at_least.{group}: unknown emotion group")
+            if isinstance(p, int | float) and not 0 <= p <= 1:
+                problems.append(f"{where}.when.emotion_at_least.{group}: probability not in [0, 1]")
+        for label, p in _dict(cond.get("sentiment_at_least")).items():
+            if label not in ("negative", "neutral", "positive"):
+                problems.append(f"{where}.when.sentiment_at_least.{label}: unknown sentiment")
+            if isinstance(p, int | float) and not 0 <= p <= 1:
+                problems.append(
+                    f"{where}.when.sentiment_at_least.{label}: probability not in [0, 1]"
+                )
+        keywords = cond.get("keywords_any")
+        if isinstance(keywords, list) and not [k for k in keywords if str(k).strip()]:
+            problems.append(f"{where}.when.keywords_any: give at least one keyword")
+        low_r, high_r = cond.get("rating_at_least"), cond.get("rating_at_most")
+        if isinstance(low_r, int | float) and isinstance(high_r, int | float) and low_r > high_r:
+            problems.append(
+                f"{where}.when: rating_at_least is above rating_at_most (never matches)"
+            )
+        name = rule.get("name")
+        if name is not None and name in names_seen:
+            problems.append(f"{where}.name: duplicate rule name {name!r}")
+        names_seen.add(name)
+    return problems
+
+
+def parse_company(
+    data: Any,
+    *,
+    source: str = "company.yml",
+    env: Mapping[str, str] | None = None,
+    problems: list[str] | None = None,
+) -> Company:
+    """Validate an already-parsed YAML document into a :class:`Company`.
+
+    Args:
+        data: the YAML document (a mapping).
+        source: where it comes from, for error messages.
+        env: the environment for ``${VAR}`` (defaults to ``os.environ``).
+        problems: problems already found (e.g. duplicate YAML keys), reported with the others.
+
+    Raises:
+        ConfigurationError: listing every problem with its YAML path.
+    """
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{source}: the configuration must be a YAML mapping")
+    problems = list(problems or [])
+    data = _interpolate(data, "", problems, os.environ if env is None else env)
+    company: Company | None = None
+    try:
+        company = Company.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.append(f"{_loc(error['loc'])}: {error['msg']}")
+    problems.extend(_cross_check(data))
+    if problems:
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigurationError(f"{source} is invalid ({len(problems)} problem(s)):\n{listing}")
+    assert company is not None
+    return company
+
+
+def load_company(path: Path | str, *, env: Mapping[str, str] | None = None) -> Company:
+    """Read and validate the company configuration at ``path``.
+
+    Raises:
+        ConfigurationError: the file is missing, is not YAML, or is invalid (every problem
+            listed with its YAML path).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot read the company configuration ({exc})") from exc
+    try:
+        data, duplicates = _read_yaml(text)
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{path}: not valid YAML ({exc})") from exc
+    return parse_company(data, source=str(path), env=env, problems=duplicates)

@@ -1,0 +1,40 @@
+"""Vécu's exceptions: one tree, so callers can catch at the depth they need.
+
+VecuError
+├── ConfigurationError      settings or company.yml are invalid
+├── ScoringError            the emotion/sentiment model cannot be loaded or run
+├── StorageError            the database refused an operation
+├── RoutingError            no team or destination can take an issue
+├── DeliveryError           an alert destination failed (retried by the worker)
+└── UpstreamError           Rasa or the action server did not answer
+"""
+
+from __future__ import annotations
+
+
+class VecuError(Exception):
+    """Base class of every error raised by :mod:`bot`."""
+
+
+class ConfigurationError(VecuError):
+    """Settings or the company configuration are invalid."""
+
+
+class ScoringError(VecuError):
+    """The emotion/sentiment model cannot be loaded or run."""
+
+
+class StorageError(VecuError):
+    """The database refused an operation."""
+
+
+class RoutingError(VecuError):
+    """No team or destination can take an issue."""
+
+
+class DeliveryError(VecuError):
+    """An alert destination failed; the worker retries with backoff."""
+
+
+class UpstreamError(VecuError):
+    """Rasa or the action server did not answer as expected."""

@@ -1,0 +1,585 @@
+"""Feedback: the one entry point that turns a received message into a stored, routed record.
+
+:func:`record` scores the text, finds its touchpoint, decides team and severity, and writes
+the feedback, its routing decision and its alert outbox rows in **one transaction**, the
+moment the message arrives. Whatever fails afterwards (alert delivery, Rasa, the chat),
+nothing is lost: the worker delivers the outbox.
+
+Callers: ``actions/`` (from Rasa), ``bot.web`` (when Rasa is down), later the gateways.
+Dependencies (database, scorer, company configuration, clock) come from
+:func:`bot.services.get_services` unless a test passes its own ``services``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import StorageError
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+class Audience(StrEnum):
+    """Who speaks."""
+
+    CUSTOMER = "customer"
+    EMPLOYEE = "employee"
+
+
+class RatingScale(StrEnum):
+    """The scale a rating was given on."""
+
+    CSAT = "csat"  # 1-5
+    NPS = "nps"  # 0-10
+    ENPS = "enps"  # 0-10
+    ENGAGEMENT = "engagement"  # 1-5
+
+
+class Severity(StrEnum):
+    """How fast the owning team should react."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Kind(StrEnum):
+    """What the message is in the conversation."""
+
+    COMMENT = "comment"  # the person's own words about a touchpoint (prompted or not)
+    FOLLOWUP = "followup"  # the answer to "what would have made it right?"
+    PULSE = "pulse"  # an employee pulse answer
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message to record, as the channel/action knows it.
+
+    Attributes:
+        conversation_id: the pseudonymous sender id (Rasa's ``sender_id``; never a name).
+        text: what the person wrote (stored as received up to the configured limit; any
+            truncation is explicit in the stored record).
+        language: ``fr`` or ``en``.
+        audience: customer or employee.
+        channel: ``web``, ``telegram``, ``rest``…
+        rating: the rating given in this conversation for this touchpoint, if any.
+        scale: the scale of ``rating``.
+        touchpoint: the touchpoint NLU found in this message (entity), or, when the caller
+            cannot tell them apart, the one the conversation is about (slot). It wins over
+            keywords when valid for the audience.
+        intent: the NLU intent of the message, if known.
+        kind: comment, follow-up or pulse.
+        parent_id: for a follow-up, the feedback it answers.
+        context_touchpoint: the touchpoint the conversation was about before this message
+            (slot); used only when neither NLU nor keywords find one in this message.
+    """
+
+    conversation_id: str
+    text: str
+    language: str
+    audience: Audience = Audience.CUSTOMER
+    channel: str = "web"
+    rating: int | None = None
+    scale: RatingScale | None = None
+    touchpoint: str | None = None
+    intent: str | None = None
+    kind: Kind = Kind.COMMENT
+    parent_id: int | None = None
+    context_touchpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to a recorded message (what the action needs to answer).
+
+    Attributes:
+        feedback_id: the stored record's id.
+        touchpoint: the touchpoint decided (``None`` when none applies).
+        team: the owning team told (``None`` when nobody is alerted).
+        severity: the severity decided by the company's rules.
+        sentiment: the sentiment label.
+        emotion: the emotion group label.
+        negative: whether the message calls for an empathetic follow-up.
+        confidential: whether the alert hides the text (safety, harassment…).
+        truncated: whether the stored text was cut to the configured limit.
+    """
+
+    feedback_id: int
+    touchpoint: str | None
+    team: str | None
+    severity: Severity
+    sentiment: str
+    emotion: str
+    negative: bool
+    confidential: bool = False
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class FeedbackView:
+    """One stored feedback as the API and exports show it."""
+
+    id: int
+    conversation_id: str
+    audience: str
+    channel: str
+    language: str
+    kind: str
+    touchpoint: str | None
+    team: str | None
+    severity: str
+    rating: int | None
+    scale: str | None
+    text: str
+    truncated: bool
+    original_length: int
+    sentiment_label: str
+    sentiment_scores: dict[str, float]
+    emotion_label: str
+    emotion_scores: dict[str, float]
+    model_version: str
+    parent_id: int | None
+    created_at: str  # ISO 8601, UTC
+
+
+# ---- functions ---------------------------------------------------------------------------------
+# Imports of the layers below are local: bot.company, bot.routing and bot.storage import the
+# enums above, and nothing heavy may happen at import time.
+
+_log = logging.getLogger(__name__)
+
+UNKNOWN = "unknown"
+UNAVAILABLE_MODEL = "unavailable"
+NOT_SCORED_MODEL = "not-scored"
+RATING_RANGES: dict[RatingScale, tuple[int, int]] = {
+    RatingScale.CSAT: (1, 5),
+    RatingScale.NPS: (0, 10),
+    RatingScale.ENPS: (0, 10),
+    RatingScale.ENGAGEMENT: (1, 5),
+}
+_KEEP_CONTROLS = {"\n", "\t"}
+
+
+def clean_text(text: str, max_length: int) -> tuple[str, int, bool]:
+    """Make received text safe to store, cutting it explicitly at ``max_length``.
+
+    Control characters are removed (newlines and tabs kept, ``\\r\\n`` becomes ``\\n``), as
+    are lone surrogates (which no database can store); the text is NFC-normalised.
+
+    Returns:
+        ``(clean text, original length in characters, whether it was truncated)``.
+    """
+    original_length = len(text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize(
+        "NFC",
+        "".join(
+            c for c in text if c in _KEEP_CONTROLS or unicodedata.category(c) not in ("Cc", "Cs")
+        ),
+    )
+    truncated = len(text) > max_length
+    if truncated:
+        text = text[:max_length]
+    return text, original_length, truncated
+
+
+def valid_rating(rating: int | None, scale: RatingScale | str | None) -> bool:
+    """Whether ``rating`` fits its scale (CSAT/engagement 1-5, NPS/eNPS 0-10)."""
+    if rating is None:
+        return True
+    if isinstance(rating, bool) or not isinstance(rating, int):
+        return False
+    low, high = RATING_RANGES[RatingScale(scale or RatingScale.CSAT)]
+    return low <= rating <= high
+
+
+def _safe_id(value: str, length: int) -> str:
+    clean = "".join(c for c in str(value) if unicodedata.category(c)[0] not in ("C", "Z"))
+    if len(clean) <= length:
+        return clean
+    return "h_" + hashlib.sha256(clean.encode("utf-8")).hexdigest()[: length - 2]
+
+
+def _outcome(row: Any, *, told: bool) -> Outcome:
+    return Outcome(
+        feedback_id=row.id,
+        touchpoint=row.touchpoint,
+        team=row.team if told else None,
+        severity=Severity(row.severity),
+        sentiment=row.sentiment_label,
+        emotion=row.emotion_label,
+        negative=bool(row.negative),
+        confidential=bool(row.confidential),
+        truncated=bool(row.truncated),
+    )
+
+
+def record(message: Message, *, services: Services | None = None) -> Outcome:
+    """Score, route and store one message, with its routing decision and alert outbox rows.
+
+    The feedback row, its routing decision and its outbox rows are written in **one**
+    transaction. Scoring happens before it; if the scorer fails, the message is still
+    stored (sentiment and emotion ``unknown``, model version ``unavailable``) and routed by
+    touchpoint keywords and rating. An out-of-range rating is dropped (logged), not fatal.
+
+    Args:
+        message: what was received.
+        services: dependencies (default: :func:`bot.services.get_services`).
+
+    Returns:
+        The outcome the caller answers with.
+
+    Raises:
+        StorageError: the database refused the write (the caller must tell the user).
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.alerts.outbox import enqueue
+    from bot.i18n import normalize_language
+    from bot.routing import Signals, route
+    from bot.services import get_services
+    from bot.storage.models import FeedbackRecord, RoutingDecisionRecord
+    from bot.touchpoints import detect_touchpoint
+
+    services = services or get_services()
+    company = services.company
+    text, original_length, truncated = clean_text(
+        message.text or "", services.settings.max_text_length
+    )
+    audience = Audience(message.audience)
+    kind = Kind(message.kind)
+    scale = RatingScale(message.scale) if message.scale else None
+    rating = message.rating
+    if rating is not None and scale is None:
+        scale = RatingScale.CSAT
+    if not valid_rating(rating, scale):
+        _log.warning("dropping out-of-range rating %r on scale %s", rating, scale)
+        rating, scale = None, None
+
+    scores = None
+    scored = True
+    model_version = NOT_SCORED_MODEL
+    if text.strip():
+        try:
+            scores = services.scorer.score([text], raw=True)[0]
+            model_version = scores.model_version
+        except Exception:  # never lose feedback because the model failed
+            _log.exception("scoring failed; the feedback is stored unscored")
+            scored = False
+            model_version = UNAVAILABLE_MODEL
+    sentiment = dict(scores.sentiment) if scores else {}
+    emotions = dict(scores.emotions) if scores else {}
+
+    now = services.clock()
+    try:
+        with services.sessions.begin() as session:
+            parent = session.get(FeedbackRecord, message.parent_id) if message.parent_id else None
+            context = message.context_touchpoint or (parent.touchpoint if parent else None)
+            hint = message.touchpoint
+            if kind is Kind.FOLLOWUP and parent is not None and not hint:
+                # "what would have made it right?" answers are about the parent's touchpoint
+                # ("a refund" after a delivery issue is not a billing issue).
+                hint = parent.touchpoint
+            match = detect_touchpoint(
+                text, company=company, audience=audience, hint=hint, context=context
+            )
+            signals = Signals(
+                audience=audience,
+                text=text,
+                touchpoint=match.touchpoint,
+                sentiment=sentiment,
+                emotions=emotions,
+                rating=rating,
+                scale=scale,
+                kind=kind,
+                scored=scored,
+            )
+            decision = route(signals, company=company, parent_team=parent.team if parent else None)
+            confidential = decision.confidential or bool(parent and parent.confidential)
+            row = FeedbackRecord(
+                conversation_id=_safe_id(message.conversation_id, 128),
+                audience=audience.value,
+                channel=_safe_id(message.channel or "unknown", 32),
+                language=normalize_language(message.language),
+                kind=kind.value,
+                parent_id=parent.id if parent else None,
+                touchpoint=match.touchpoint,
+                touchpoint_source=match.source.value,
+                rating=rating,
+                scale=scale.value if scale else None,
+                text=text,
+                original_length=original_length,
+                truncated=truncated,
+                sentiment_label=signals.sentiment_label,
+                sentiment_scores=sentiment,
+                emotion_label=signals.emotion_label,
+                emotion_scores=emotions,
+                raw_emotions=dict(scores.raw_emotions) if scores and scores.raw_emotions else None,
+                model_version=model_version[:128],
+                team=decision.team,
+                severity=decision.severity.value,
+                confidential=confidential,
+                negative=decision.negative,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            session.flush()
+            session.add(
+                RoutingDecisionRecord(
+                    feedback_id=row.id,
+                    touchpoint=match.touchpoint,
+                    touchpoint_source=match.source.value,
+                    team=decision.team,
+                    severity=decision.severity.value,
+                    confidential=confidential,
+                    alert_kind=decision.alert.value if decision.alert else None,
+                    rule=decision.rule,
+                    reason=decision.reason,
+                    created_at=now,
+                )
+            )
+            if decision.alert is not None and decision.team is not None:
+                enqueue(
+                    session,
+                    feedback=row,
+                    team=decision.team,
+                    kind=decision.alert.value,
+                    company=company,
+                    now=now,
+                )
+    except SQLAlchemyError as exc:
+        raise StorageError(f"the feedback could not be stored: {exc.__class__.__name__}") from exc
+    return _outcome(row, told=decision.alert is not None and decision.team is not None)
+
+
+def set_rating(
+    feedback_id: int,
+    rating: int,
+    scale: RatingScale,
+    *,
+    services: Services | None = None,
+) -> Outcome:
+    """Attach a rating to an already recorded feedback and re-evaluate its routing.
+
+    A new routing decision is stored; when the severity rises (or the feedback now calls
+    for an alert it did not get), an ``escalation`` alert is queued for the team in the same
+    transaction. Confidentiality never goes down.
+
+    Raises:
+        ValueError: the rating does not fit its scale.
+        LookupError: no feedback has this id.
+        StorageError: the database refused the write.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.alerts.outbox import enqueue
+    from bot.routing import SEVERITY_ORDER, AlertKind, Signals, route
+    from bot.services import get_services
+    from bot.storage.models import FeedbackRecord, RoutingDecisionRecord
+
+    scale = RatingScale(scale)
+    if not valid_rating(rating, scale):
+        low, high = RATING_RANGES[scale]
+        raise ValueError(f"rating {rating!r} is not in {low}-{high} on scale {scale.value}")
+    services = services or get_services()
+    company = services.company
+    now = services.clock()
+    try:
+        with services.sessions.begin() as session:
+            row = session.get(FeedbackRecord, feedback_id, with_for_update=True)
+            if row is None:
+                raise LookupError(f"no feedback with id {feedback_id}")
+            parent = session.get(FeedbackRecord, row.parent_id) if row.parent_id else None
+            had_alert = any(d.alert_kind for d in row.decisions)
+            old_severity = Severity(row.severity)
+            signals = Signals(
+                audience=Audience(row.audience),
+                text=row.text,
+                touchpoint=row.touchpoint,
+                sentiment=row.sentiment_scores or {},
+                emotions=row.emotion_scores or {},
+                rating=rating,
+                scale=scale,
+                kind=Kind(row.kind),
+                scored=row.model_version != UNAVAILABLE_MODEL,
+            )
+            decision = route(signals, company=company, parent_team=parent.team if parent else None)
+            row.rating = rating
+            row.scale = scale.value
+            row.severity = decision.severity.value
+            row.negative = decision.negative
+            row.confidential = row.confidential or decision.confidential
+            row.team = decision.team or row.team
+            row.updated_at = now
+            rises = SEVERITY_ORDER[decision.severity] > SEVERITY_ORDER[old_severity]
+            alert: AlertKind | None = None
+            if decision.alert is not None and row.team is not None:
+                if not had_alert:
+                    alert = decision.alert
+                elif rises:
+                    alert = AlertKind.ESCALATION
+            session.add(
+                RoutingDecisionRecord(
+                    feedback_id=row.id,
+                    touchpoint=row.touchpoint,
+                    touchpoint_source=row.touchpoint_source,
+                    team=row.team,
+                    severity=row.severity,
+                    confidential=row.confidential,
+                    alert_kind=alert.value if alert else None,
+                    rule=decision.rule,
+                    reason=f"rating {rating} ({scale.value}) given later; {decision.reason}",
+                    created_at=now,
+                )
+            )
+            session.flush()
+            if alert is not None and row.team is not None:
+                enqueue(
+                    session, feedback=row, team=row.team, kind=alert.value, company=company, now=now
+                )
+            told = had_alert or alert is not None
+    except SQLAlchemyError as exc:
+        raise StorageError(f"the rating could not be stored: {exc.__class__.__name__}") from exc
+    return _outcome(row, told=told)
+
+
+def _view(row: Any) -> FeedbackView:
+    return FeedbackView(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        audience=row.audience,
+        channel=row.channel,
+        language=row.language,
+        kind=row.kind,
+        touchpoint=row.touchpoint,
+        team=row.team,
+        severity=row.severity,
+        rating=row.rating,
+        scale=row.scale,
+        text=row.text,
+        truncated=row.truncated,
+        original_length=row.original_length,
+        sentiment_label=row.sentiment_label,
+        sentiment_scores=dict(row.sentiment_scores or {}),
+        emotion_label=row.emotion_label,
+        emotion_scores=dict(row.emotion_scores or {}),
+        model_version=row.model_version,
+        parent_id=row.parent_id,
+        created_at=row.created_at.isoformat(),
+    )
+
+
+def _filtered(
+    conversation_id: str | None,
+    since: datetime | None,
+    touchpoint: str | None,
+    team: str | None,
+) -> Any:
+    from sqlalchemy import select
+
+    from bot.storage.models import FeedbackRecord
+
+    statement = select(FeedbackRecord)
+    if conversation_id is not None:
+        statement = statement.where(FeedbackRecord.conversation_id == conversation_id)
+    if since is not None:
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        statement = statement.where(FeedbackRecord.created_at >= since)
+    if touchpoint is not None:
+        statement = statement.where(FeedbackRecord.touchpoint == touchpoint)
+    if team is not None:
+        statement = statement.where(FeedbackRecord.team == team)
+    return statement
+
+
+MAX_QUERY_LIMIT = 1000
+
+
+def query(
+    *,
+    conversation_id: str | None = None,
+    since: datetime | None = None,
+    touchpoint: str | None = None,
+    team: str | None = None,
+    limit: int = 100,
+    services: Services | None = None,
+) -> list[FeedbackView]:
+    """Stored feedback, newest first, filtered (all filters combine with AND).
+
+    Args:
+        conversation_id: the stored (pseudonymous) conversation id.
+        since: only feedback created at or after this time (naive times are UTC).
+        touchpoint: only this touchpoint.
+        team: only this team.
+        limit: at most this many (clamped to 1..1000).
+        services: dependencies (default: :func:`bot.services.get_services`).
+
+    Raises:
+        StorageError: the database cannot be read.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.services import get_services
+    from bot.storage.models import FeedbackRecord
+
+    services = services or get_services()
+    limit = max(1, min(int(limit), MAX_QUERY_LIMIT))
+    statement = (
+        _filtered(conversation_id, since, touchpoint, team)
+        .order_by(FeedbackRecord.created_at.desc(), FeedbackRecord.id.desc())
+        .limit(limit)
+    )
+    try:
+        with services.sessions() as session:
+            return [_view(row) for row in session.scalars(statement)]
+    except SQLAlchemyError as exc:
+        raise StorageError(f"the feedback could not be read: {exc.__class__.__name__}") from exc
+
+
+def iter_feedback(
+    *,
+    since: datetime | None = None,
+    touchpoint: str | None = None,
+    team: str | None = None,
+    batch_size: int = 500,
+    services: Services | None = None,
+) -> Iterator[FeedbackView]:
+    """Every stored feedback, oldest first, streamed in batches (for exports).
+
+    Raises:
+        StorageError: the database cannot be read.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.services import get_services
+    from bot.storage.models import FeedbackRecord
+
+    services = services or get_services()
+    last_id = 0
+    while True:
+        statement = (
+            _filtered(None, since, touchpoint, team)
+            .where(FeedbackRecord.id > last_id)
+            .order_by(FeedbackRecord.id)
+            .limit(batch_size)
+        )
+        try:
+            with services.sessions() as session:
+                rows = [_view(row) for row in session.scalars(statement)]
+        except SQLAlchemyError as exc:
+            raise StorageError(f"the feedback could not be read: {exc.__class__.__name__}") from exc
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id

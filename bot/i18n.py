@@ -1,0 +1,47 @@
+"""Message catalogues for sentences Vécu writes outside Rasa (web errors, alerts, dashboard).
+
+Catalogues are YAML files under ``bot/locales/<lang>/*.yml`` (flat ``key: template`` maps,
+merged per language). Templates use ``str.format`` fields. English is the fallback.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+LOCALES = Path(__file__).resolve().parent / "locales"
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+FALLBACK_LANGUAGE = "en"
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    """Return every message of ``language`` (merged from its YAML files)."""
+    messages: dict[str, str] = {}
+    for path in sorted((LOCALES / language).glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        messages.update({str(k): str(v) for k, v in data.items()})
+    return messages
+
+
+def normalize_language(language: str | None) -> str:
+    """Map ``fr-CA``, ``FR``, ``en_US``… onto a supported language, else the default."""
+    if language:
+        short = language.replace("_", "-").split("-")[0].lower()
+        if short in LANGUAGES:
+            return short
+    return DEFAULT_LANGUAGE
+
+
+def t(key: str, language: str | None, **values: object) -> str:
+    """Translate ``key`` into ``language`` (English fallback), filling ``values``.
+
+    Raises:
+        KeyError: the key exists in no catalogue (a programming error, caught by tests).
+    """
+    lang = normalize_language(language)
+    template = catalogue(lang).get(key) or catalogue(FALLBACK_LANGUAGE)[key]
+    return template.format(**values)

@@ -1,0 +1,209 @@
+"""``vecu model eval``: quality, latency and load time of a shipped model directory.
+
+This module owns the benchmark of ``models/emotion/``: macro-F1 on every set it finds in
+a data directory laid out like ``../shared/data`` (XLM-T ``{val,test}`` sentiment,
+GoEmotions ``dev``/``test`` on 28 labels and Ekman's 7 derived with GoEmotions' mapping,
+XED French projections), the in-domain development set, one-message latency on one
+thread and load time. It runs the model exactly as the product does, through
+:class:`~bot.scoring.onnx.OnnxScorer`, so it needs no torch.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.model import data as D
+from bot.model import metrics as M
+from bot.scoring.groups import DEFAULT_GROUPS, EKMAN_GROUPS, GOEMOTIONS_LABELS
+from bot.scoring.onnx import OnnxScorer
+
+XED_EMOTIONS = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
+XED_ID_TO_NAME = {1: "anger", 3: "disgust", 4: "fear", 5: "joy", 6: "sadness", 7: "surprise"}
+LATENCY_TEXT = "Le colis est arrivé en retard et abîmé."
+
+
+def _probs(scorer: OnnxScorer, texts: Sequence[str], batch: int = 64) -> tuple[Any, Any]:
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    sent = np.zeros((len(texts), 3))
+    emo = np.zeros((len(texts), len(GOEMOTIONS_LABELS)))
+    for b0 in range(0, len(order), batch):
+        idx = order[b0 : b0 + batch]
+        s, e = scorer.probabilities([texts[i] for i in idx])
+        sent[idx] = s
+        emo[idx] = e
+    return sent, emo
+
+
+def _thresholds(model_dir: Path) -> np.ndarray:
+    import json
+
+    cfg = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    th = cfg.get("thresholds", {})
+    return np.array([float(th.get(label, 0.5)) for label in GOEMOTIONS_LABELS])
+
+
+def _group_matrix(groups: dict[str, Sequence[str]]) -> np.ndarray:
+    mat = np.zeros((len(GOEMOTIONS_LABELS), len(groups)), dtype=bool)
+    for g, labels in enumerate(groups.values()):
+        for label in labels:
+            mat[GOEMOTIONS_LABELS.index(label), g] = True
+    return mat
+
+
+def eval_sentiment(scorer: OnnxScorer, rows: list[D.Example]) -> dict[str, float]:
+    """Macro-F1 and accuracy of the sentiment head."""
+    sent, _ = _probs(scorer, [r.text for r in rows])
+    gold = np.array([r.sentiment for r in rows])
+    pred = sent.argmax(1)
+    return {
+        "n": len(rows),
+        "macro_f1": round(M.macro_f1(gold, pred, 3), 4),
+        "accuracy": round(float((gold == pred).mean()), 4),
+    }
+
+
+def eval_goemotions(
+    scorer: OnnxScorer, rows: list[D.Example], thresholds: np.ndarray
+) -> dict[str, float]:
+    """28-label macro-F1 and Ekman-7 macro-F1 derived with GoEmotions' mapping."""
+    _, emo = _probs(scorer, [r.text for r in rows])
+    gold = np.zeros((len(rows), 28), dtype=bool)
+    for i, r in enumerate(rows):
+        gold[i, r.emotions or []] = True
+    pred = emo >= thresholds
+    ek = _group_matrix(dict(EKMAN_GROUPS))
+    gold_ek = (gold.astype(int) @ ek.astype(int)) > 0
+    pred_ek = (pred.astype(int) @ ek.astype(int)) > 0
+    return {
+        "n": len(rows),
+        "macro_f1_28": round(float(M.multilabel_f1(gold, pred).mean()), 4),
+        "macro_f1_ekman7": round(float(M.multilabel_f1(gold_ek, pred_ek).mean()), 4),
+    }
+
+
+def eval_xed(scorer: OnnxScorer, rows: list[D.Example], thresholds: np.ndarray) -> dict[str, float]:
+    """Macro-F1 over XED's six mapped emotions (prediction: any label of the emotion's
+    Ekman group above its threshold); anticipation and trust are not scored."""
+    _, emo = _probs(scorer, [r.text for r in rows])
+    pred28 = emo >= thresholds
+    ek = _group_matrix({k: EKMAN_GROUPS[k] for k in XED_EMOTIONS})
+    pred = (pred28.astype(int) @ ek.astype(int)) > 0
+    gold = np.zeros((len(rows), len(XED_EMOTIONS)), dtype=bool)
+    for i, r in enumerate(rows):
+        for x in r.extra.get("xed", "").split(","):
+            name = XED_ID_TO_NAME.get(int(x)) if x else None
+            if name:
+                gold[i, XED_EMOTIONS.index(name)] = True
+    return {"n": len(rows), "macro_f1_6": round(float(M.multilabel_f1(gold, pred).mean()), 4)}
+
+
+def eval_indomain(scorer: OnnxScorer, rows: list[D.Example]) -> dict[str, Any]:
+    """Sentiment macro-F1/accuracy and emotion-group accuracy/macro-F1 (top group)."""
+    texts = [r.text for r in rows]
+    scores = scorer.score(texts)
+    groups = list(DEFAULT_GROUPS)
+    gold_s = np.array([r.sentiment for r in rows])
+    pred_s = np.array([D.SENTIMENTS.index(s.sentiment_label) for s in scores])
+    gold_g = np.array([groups.index(r.extra["emotion"]) for r in rows])
+    pred_g = np.array([groups.index(s.emotion_label) for s in scores])
+    top2 = np.mean(
+        [r.extra["emotion"] in s.top_emotions(2) for r, s in zip(rows, scores, strict=True)]
+    )
+    res: dict[str, Any] = {
+        "n": len(rows),
+        "sentiment_macro_f1": round(M.macro_f1(gold_s, pred_s, 3), 4),
+        "sentiment_accuracy": round(float((gold_s == pred_s).mean()), 4),
+        "group_accuracy": round(float((gold_g == pred_g).mean()), 4),
+        "group_top2_accuracy": round(float(top2), 4),
+        "group_macro_f1": round(M.macro_f1(gold_g, pred_g, len(groups)), 4),
+    }
+    for lang in ("fr", "en"):
+        sel = np.array([r.extra.get("language") == lang for r in rows])
+        if sel.any():
+            res[f"{lang}_sentiment_macro_f1"] = round(M.macro_f1(gold_s[sel], pred_s[sel], 3), 4)
+            res[f"{lang}_group_accuracy"] = round(float((gold_g[sel] == pred_g[sel]).mean()), 4)
+    return res
+
+
+def latency(model_dir: Path, runs: int = 100) -> dict[str, float]:
+    """Load time and one-short-message latency (ms) on one thread."""
+    t0 = time.perf_counter()
+    scorer = OnnxScorer(model_dir, DEFAULT_GROUPS, threads=1)
+    scorer.load()
+    load_s = time.perf_counter() - t0
+    for _ in range(5):
+        scorer.score([LATENCY_TEXT])
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        scorer.score([LATENCY_TEXT])
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return {
+        "load_s": round(load_s, 3),
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2),
+    }
+
+
+def model_size(model_dir: Path) -> float:
+    """Size of the model directory in MB."""
+    return round(sum(p.stat().st_size for p in model_dir.iterdir() if p.is_file()) / 1e6, 2)
+
+
+def evaluate_dir(
+    data_dir: Path,
+    model_dir: Path,
+    *,
+    indomain: Path | None = None,
+    latency_check: bool = True,
+    threads: int = 2,
+    latency: bool | None = None,
+    include_xed: bool = True,
+) -> dict[str, Any]:
+    """Every metric on every set found (see the module docstring)."""
+    do_latency = latency_check if latency is None else latency
+    scorer = OnnxScorer(model_dir, DEFAULT_GROUPS, threads=threads)
+    scorer.load()  # a missing or malformed directory fails here, as a ScoringError
+    thresholds = _thresholds(model_dir)
+    res: dict[str, Any] = {}
+    for lang in ("fr", "en"):
+        for split in ("val", "test"):
+            rows = D.read_xlmt(data_dir, lang, split)
+            if rows:
+                res[f"xlmt-{lang}-{split}"] = eval_sentiment(scorer, rows)
+    for split in ("dev", "test"):
+        rows = D.read_goemotions(data_dir, split)
+        if rows:
+            res[f"goemotions-{split}"] = eval_goemotions(scorer, rows, thresholds)
+    for name, label in (("fr-projections-train", "train (seen)"), ("fr-projections-test", "test")):
+        rows = D.read_xed(data_dir, name) if include_xed else []
+        if rows:
+            res[f"xed-{name}"] = {"split": label, **eval_xed(scorer, rows, thresholds)}
+    if indomain is not None:
+        rows = D.read_indomain(indomain)
+        if rows:
+            res["indomain-dev"] = eval_indomain(scorer, rows)
+    if do_latency:
+        res["runtime"] = {**_latency_safe(model_dir), "size_mb": model_size(model_dir)}
+    return res
+
+
+def _latency_safe(model_dir: Path) -> dict[str, float]:
+    return latency(model_dir)
+
+
+def headline(res: dict[str, Any]) -> float:
+    """Mean of FR/EN sentiment macro-F1 and GoEmotions 28 macro-F1 on validation."""
+    vals = [
+        res.get("xlmt-fr-val", {}).get("macro_f1", 0.0),
+        res.get("xlmt-en-val", {}).get("macro_f1", 0.0),
+        res.get("goemotions-dev", {}).get("macro_f1_28", 0.0),
+    ]
+    return float(np.mean(vals))

@@ -1,0 +1,140 @@
+"""Tests of actions/record_feedback.py: feedback stored at once, answered honestly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from action_helpers import ANGRY, HAPPY, make_tracker, responses, slot_events
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.record_feedback import ActionRecordFeedback
+from bot.feedback import query
+from bot.services import Services
+from bot.storage.engine import make_engine
+
+
+async def _run(tracker_text: str, **kwargs: object) -> tuple[CollectingDispatcher, list]:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(tracker_text, **kwargs)  # type: ignore[arg-type]
+    events = await ActionRecordFeedback().run(dispatcher, tracker, {})
+    return dispatcher, events
+
+
+async def test_unprompted_complaint_is_stored_routed_and_answered_with_the_team(
+    services: Services,
+) -> None:
+    services.scorer = ANGRY
+    dispatcher, events = await _run(
+        "Mon colis est arrivé écrasé, c'est inacceptable !",
+        intent="complain",
+        entities=[("touchpoint", "delivery")],
+        slots={"language": "fr", "channel": "web"},
+    )
+
+    [stored] = query(conversation_id="p_0123456789abcdef")
+    assert (stored.touchpoint, stored.team, stored.kind) == ("delivery", "logistics", "comment")
+    assert stored.sentiment_label == "negative"
+    assert stored.rating is None
+    assert stored.language == "fr" and stored.channel == "web"
+    assert dispatcher.messages[0]["response"] == "utter_feedback_negative"
+    assert dispatcher.messages[0]["team_label"] == "Logistique"
+    slots = slot_events(events)
+    assert slots["feedback_id"] == stored.id
+    assert slots["feedback_negative"] is True
+    assert slots["touchpoint"] == "delivery"
+
+
+async def test_team_label_follows_the_language(services: Services) -> None:
+    services.scorer = ANGRY
+    dispatcher, _ = await _run(
+        "my parcel arrived crushed",
+        intent="complain",
+        entities=[("touchpoint", "delivery")],
+        slots={"language": "en"},
+    )
+    assert dispatcher.messages[0]["team_label"] == "Logistics"
+
+
+async def test_prompted_comment_uses_the_form_slots_and_resets_them(services: Services) -> None:
+    services.scorer = HAPPY
+    dispatcher, events = await _run(
+        "la caissière était adorable",
+        intent="praise",
+        slots={
+            "language": "fr",
+            "comment": "la caissière était adorable",
+            "rating": 5,
+            "touchpoint": "store",
+        },
+    )
+
+    [stored] = query(conversation_id="p_0123456789abcdef")
+    assert (stored.rating, stored.scale) == (5, "csat")
+    assert stored.touchpoint == "store"
+    assert stored.text == "la caissière était adorable"
+    assert responses(dispatcher) == ["utter_feedback_positive"]
+    slots = slot_events(events)
+    assert slots["feedback_negative"] is False
+    assert slots["comment"] is None and slots["rating"] is None
+
+
+async def test_nps_scale_from_the_conversation_is_recorded(services: Services) -> None:
+    await _run("ok", slots={"language": "en", "comment": "fine", "rating": "9", "scale": "nps"})
+    [stored] = query(conversation_id="p_0123456789abcdef")
+    assert (stored.rating, stored.scale) == (9, "nps")
+
+
+async def test_neutral_words_are_thanked_without_claiming_a_team_was_told(
+    services: Services,
+) -> None:
+    dispatcher, events = await _run("je voulais juste dire que j'ai commandé hier", slots={})
+    assert responses(dispatcher) == ["utter_feedback_recorded"]
+    assert slot_events(events)["feedback_negative"] is False
+
+
+async def test_harassment_is_confidential_and_gets_no_probing_follow_up(
+    services: Services,
+) -> None:
+    services.scorer = ANGRY
+    dispatcher, events = await _run(
+        "je subis du harcèlement au travail",
+        intent="complain",
+        entities=[("touchpoint", "safety")],
+        slots={"language": "fr", "audience": "employee"},
+    )
+    assert responses(dispatcher) == ["utter_feedback_confidential"]
+    assert dispatcher.messages[0]["team_label"] == "Ressources humaines"
+    assert slot_events(events)["feedback_negative"] is False
+    [stored] = query(conversation_id="p_0123456789abcdef")
+    assert stored.audience == "employee" and stored.team == "hr"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 12_000,
+        "😡😡😡",
+        "'; DROP TABLE feedback; --",
+        "<script>alert(1)</script>",
+        "bad\x00control\x07chars",
+    ],
+)
+async def test_hostile_or_odd_input_is_stored_safely(services: Services, text: str) -> None:
+    dispatcher, events = await _run(text, intent="complain", slots={"language": "fr"})
+    [stored] = query(conversation_id="p_0123456789abcdef")
+    assert slot_events(events)["feedback_id"] == stored.id
+    assert "\x00" not in stored.text
+    assert stored.original_length == len(text)
+    assert stored.truncated is (len(text) > services.settings.max_text_length)
+    assert responses(dispatcher) != ["utter_something_went_wrong"]
+
+
+async def test_a_database_failure_is_told_to_the_person(services: Services, tmp_path: Path) -> None:
+    services.engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # never migrated
+    from bot.storage.engine import make_sessions
+
+    services.sessions = make_sessions(services.engine)
+    dispatcher, events = await _run("le site plante", slots={"language": "fr"})
+    assert responses(dispatcher) == ["utter_something_went_wrong"]
+    assert slot_events(events) == {"feedback_id": None, "feedback_negative": False}

@@ -1,0 +1,84 @@
+"""Tests of bot/model/cli.py and bot/model/evaluate.py on a tiny model and tiny data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.model import cli, evaluate
+
+pytest.importorskip("onnx")
+
+from bot.model.tiny import write_tiny_model
+
+
+def _data(root: Path) -> Path:
+    def w(rel: str, text: str) -> None:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+
+    for lang in ("fr", "en"):
+        w(f"sentiment/xlmt-{lang}/val_text.txt", "merci super\nnul retard\ncolis\n")
+        w(f"sentiment/xlmt-{lang}/val_labels.txt", "2\n0\n1\n")
+    w("emotion/goemotions-original/dev.tsv", "thanks\t15\ta\nangry\t2\tb\nbill\t27\tc\n")
+    w("emotion/xed/fr-projections-test.tsv", "je suis furieux\t1\nsuper\t5, 8\n")
+    return root
+
+
+def test_register_adds_model_train_and_eval() -> None:
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["model", "eval", "--data", "d", "--json"])
+    assert args.func is cli._eval and args.json
+    args = parser.parse_args(["model", "train", "--data", "d", "--out", "o", "--config", "c.yml"])
+    assert args.func is cli._train and args.config == "c.yml"
+
+
+def test_eval_reports_every_set_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = write_tiny_model(tmp_path / "m")
+    data = _data(tmp_path / "data")
+    indomain = tmp_path / "in.jsonl"
+    indomain.write_text(
+        json.dumps(
+            {
+                "text": "merci",
+                "language": "fr",
+                "audience": "customer",
+                "sentiment": "positive",
+                "emotion": "gratitude",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    rc = cli.main(
+        ["eval", "--data", str(data), "--model", str(model), "--indomain", str(indomain), "--json"]
+    )
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    assert set(res) == {
+        "xlmt-fr-val",
+        "xlmt-en-val",
+        "goemotions-dev",
+        "xed-fr-projections-test",
+        "indomain-dev",
+        "runtime",
+    }
+    assert res["xlmt-fr-val"]["n"] == 3
+    assert 0.0 <= res["goemotions-dev"]["macro_f1_28"] <= 1.0
+    assert "macro_f1_ekman7" in res["goemotions-dev"]
+    assert res["xed-fr-projections-test"]["split"] == "test"
+    assert res["runtime"]["p50_ms"] > 0 and res["runtime"]["load_s"] > 0
+    assert evaluate.headline(res) >= 0.0
+
+
+def test_eval_on_missing_model_fails_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _data(tmp_path / "data")
+    rc = cli.main(["eval", "--data", str(data), "--model", str(tmp_path / "none")])
+    assert rc == 1
+    assert "not found" in capsys.readouterr().err

@@ -1,0 +1,65 @@
+"""Tests of bench/bench_chat.py against the web app (fake Rasa) through a TestClient."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.web.app import create_app
+from bot.web.rasa import FakeRasaClient
+
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "bench_chat.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_chat", BENCH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_chat"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_mix_is_bilingual_with_ratings_and_fresh_conversations(bench: ModuleType) -> None:
+    turns = list(bench.turns(200))
+    assert len(turns) == 200
+    languages = {t.language for t in turns}
+    assert languages == {"fr", "en"}
+    assert {t.audience for t in turns} == {"customer", "employee"}
+    assert sum(t.text.startswith('/rate{"rating":') for t in turns) >= 20
+    assert len({t.conversation_id for t in turns}) >= 50
+
+
+def test_percentile_is_nearest_rank(bench: ModuleType) -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert bench.percentile(values, 50) == 50.0
+    assert bench.percentile(values, 95) == 95.0
+    assert bench.percentile([7.0], 95) == 7.0
+
+
+def test_run_against_the_app_counts_replies_and_errors(bench: ModuleType, services: Any) -> None:
+    rasa = FakeRasaClient()
+    with TestClient(create_app(services=services, rasa=rasa)) as client:
+        report = bench.run(client, base_url="http://testserver", count=12)
+        assert (report.count, report.ok, report.errors) == (12, 12, 0)
+        assert report.p50_ms is not None and report.p50_ms <= report.p95_ms <= report.max_ms
+        assert len(rasa.sent) == 12
+        rasa.down = True
+        report = bench.run(client, base_url="http://testserver", count=3)
+    assert report.errors == 3 and report.error_kinds == {"chat_unavailable": 3}
+
+
+def test_cli_reports_json_and_fails_when_nothing_answers(
+    bench: ModuleType, refused_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert bench.main(["--url", refused_url, "--count", "2", "--json", "--timeout", "2"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["errors"] == 2 and report["error_kinds"] == {"ConnectError": 2}
