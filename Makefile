@@ -138,8 +138,9 @@ bench-chat: $(VENV)/.installed ## p50/p95 reply time for 200 messages against a 
 .PHONY: nlu-cv
 nlu-cv: $(RASA_VENV)/.installed ## Rasa NLU cross-validation per language (slow)
 	@for lang in fr en; do \
-	  echo "==> NLU cross-validation: $$lang"; \
-	  $(RASA) test nlu --data nlu/$$lang --config config.yml --cross-validation --folds 3 --out results/nlu-$$lang --quiet; \
+	  echo "==> NLU cross-validation: $$lang (3 folds; intent and entity F1 in results/nlu-$$lang)"; \
+	  rm -rf results/cv-data-$$lang && mkdir -p results/cv-data-$$lang && cp nlu/$$lang/*.yml nlu/entities.yml results/cv-data-$$lang/; \
+	  $(RASA) test nlu --nlu results/cv-data-$$lang --config config.yml --cross-validation --folds 3 --out results/nlu-$$lang --quiet; \
 	done
 
 .PHONY: train-model
