@@ -70,7 +70,11 @@ run: setup train ## Set up what is missing, train if needed, migrate, start ever
 	@echo "==> Starting rasa (127.0.0.1:5005), actions (127.0.0.1:5055), web and worker"
 	@echo "    Chat in your browser: http://127.0.0.1:$${VECU_WEB_PORT:-8000}/  (Rasa needs about a minute to load)"
 	@echo "    JSON API: POST http://127.0.0.1:$${VECU_WEB_PORT:-8000}/api/v1/chat — Ctrl-C stops everything"
-	@$(VENV)/bin/honcho start -f Procfile -e .env
+	@set -a && . ./.env && set +a && procfile=Procfile && \
+	if [ -n "$${TELEGRAM_CUSTOMER_TOKEN:-}$${TELEGRAM_EMPLOYEE_TOKEN:-}" ] && [ -z "$${TELEGRAM_PUBLIC_URL:-}" ]; then \
+	  procfile=var/Procfile.run && cp Procfile $$procfile && echo "telegram: .venv/bin/vecu telegram poll" >> $$procfile && \
+	  echo "    Telegram: a bot token is set and no public URL: polling Telegram"; \
+	fi && exec $(VENV)/bin/honcho start -f $$procfile -d . -e .env
 
 # ---------------------------------------------------------------- checks
 .PHONY: lint

@@ -12,6 +12,8 @@ Commands (each handler returns the exit code):
 * ``vecu worker [--once]``: delivers queued alerts until interrupted;
 * ``vecu alerts status`` / ``vecu alerts requeue [--team T]``: outbox counts per team and
   status; put ``dead`` alerts back in the queue (after fixing a destination);
+* ``vecu telegram poll``: runs the Telegram bots by long polling (development);
+  ``vecu telegram webhook``: registers their webhooks (``TELEGRAM_PUBLIC_URL``);
 * ``vecu model …``: added by :mod:`bot.model.cli` when that module is installed.
 
 Messages come from the ``cli.*`` catalogue, in the operator's language (``VECU_CLI_LANGUAGE``,
@@ -212,6 +214,44 @@ def _worker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- telegram -----------------------------------------------------------------------------------
+
+
+def _telegram_poll(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.channels.telegram.polling import poll
+    from bot.settings import get_settings
+    from bot.web.rasa import HttpRasaClient
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    rasa = HttpRasaClient(
+        settings.rasa_url, settings.actions_url, timeout_s=settings.rasa_timeout_s
+    )
+    count = asyncio.run(poll(settings, rasa=rasa))
+    if count == 0:
+        _say("telegram.cli.no_token", err=True)
+        return EXIT_USAGE
+    _say("telegram.cli.stopped", count=count)
+    return EXIT_OK
+
+
+def _telegram_webhook(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.channels.telegram.webhook import register_webhooks
+    from bot.settings import get_settings
+
+    registered = asyncio.run(register_webhooks(get_settings()))
+    if not registered:
+        _say("telegram.cli.no_token", err=True)
+        return EXIT_USAGE
+    for audience, url in registered.items():
+        _say("telegram.cli.webhook_set", audience=audience.value, url=url)
+    return EXIT_OK
+
+
 # ---- alerts -------------------------------------------------------------------------------------
 
 
@@ -288,6 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
     requeue = alerts_commands.add_parser("requeue", help=t("cli.help.alerts_requeue", lang))
     requeue.add_argument("--team", help=t("cli.help.alerts_team", lang))
     requeue.set_defaults(func=_alerts_requeue)
+
+    telegram = commands.add_parser("telegram", help=t("telegram.cli.help", lang))
+    telegram_commands = telegram.add_subparsers(dest="telegram_command", required=True)
+    poll = telegram_commands.add_parser("poll", help=t("telegram.cli.help_poll", lang))
+    poll.set_defaults(func=_telegram_poll)
+    webhook = telegram_commands.add_parser("webhook", help=t("telegram.cli.help_webhook", lang))
+    webhook.set_defaults(func=_telegram_webhook)
 
     try:
         from bot.model import cli as model_cli

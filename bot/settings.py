@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     alert_max_attempts: int = Field(default=8, alias="VECU_ALERT_MAX_ATTEMPTS")
     alert_backoff_s: float = Field(default=2.0, alias="VECU_ALERT_BACKOFF_S")
     worker_interval_s: float = Field(default=1.0, alias="VECU_WORKER_INTERVAL_S")
+    telegram_customer_token: str = Field(default="", alias="TELEGRAM_CUSTOMER_TOKEN")
+    telegram_employee_token: str = Field(default="", alias="TELEGRAM_EMPLOYEE_TOKEN")
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL"
+    )
+    telegram_webhook_secret: str = Field(default="", alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_public_url: str = Field(default="", alias="TELEGRAM_PUBLIC_URL")
+    telegram_rate_per_minute: int = Field(default=20, alias="TELEGRAM_RATE_PER_MINUTE")
 
     @model_validator(mode="after")
     def _secrets_are_set(self) -> Settings:

@@ -10,6 +10,9 @@ Routes:
   $VECU_API_TOKEN``. Its ``conversation_id`` filter takes the id the client used in
   ``/api/v1/chat`` (it is pseudonymised with :func:`bot.privacy.pseudonym` before the query)
   or an already pseudonymous id (``p_`` + 32 hex, :func:`bot.privacy.is_pseudonym`).
+- ``POST /telegram/{audience}/webhook``: Telegram's webhook, only for the bots whose token
+  is set (``TELEGRAM_CUSTOMER_TOKEN``, ``TELEGRAM_EMPLOYEE_TOKEN``); see
+  :mod:`bot.channels.telegram.webhook`.
 - ``GET /healthz``: Rasa, action server and database; 200 or 503 naming what failed.
 - ``POST/GET /api/v1/dev/webhook-sink``: development only (``VECU_ENV=development``), the
   demo alert destination of ``company.yml``: keeps the last alerts received in memory. POST
@@ -278,8 +281,11 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
     runtime = _Runtime(services, rasa)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        telegram = getattr(app.state, "telegram", None)
+        if telegram is not None:
+            await telegram.aclose()
         await runtime.aclose()
 
     app = FastAPI(
@@ -460,6 +466,11 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         """What the development alert destination received, oldest first (token needed)."""
         return JSONResponse({"items": list(runtime.sink)})
 
+    settings = runtime.settings()
+    if settings.telegram_customer_token or settings.telegram_employee_token:
+        from bot.channels.telegram.webhook import mount_telegram
+
+        mount_telegram(app, settings=settings, rasa=runtime.rasa, services=runtime.services)
     return app
 
 

@@ -262,19 +262,34 @@ def _replies_from_rasa(messages: list[RasaMessage]) -> tuple[list[Reply], str | 
     return replies, switched
 
 
-async def _record_fallback(ctx: ChatContext, message: Message) -> bool:
-    """Record ``message`` directly (Rasa is down); ``False`` when even that failed."""
+async def record_directly(
+    message: Message, *, record: Recorder = _default_record, services: Services | None = None
+) -> bool:
+    """Record ``message`` directly because Rasa is down; ``False`` when even that failed.
+
+    Shared by every gateway (web chat, Telegram): the recorder runs in a worker thread
+    (it is synchronous: scoring and database), and any failure is logged, never raised.
+    """
     try:
-        outcome = await run_in_threadpool(ctx.record, message, services=ctx.services)
+        outcome = await run_in_threadpool(record, message, services=services)
     except Exception:
         log.exception(
-            "could not record a web message while Rasa is down (sender %s)", message.conversation_id
+            "could not record a %s message while Rasa is down (sender %s)",
+            message.channel,
+            message.conversation_id,
         )
         return False
     log.warning(
-        "Rasa unavailable: web message recorded directly as feedback %s", outcome.feedback_id
+        "Rasa unavailable: %s message recorded directly as feedback %s",
+        message.channel,
+        outcome.feedback_id,
     )
     return True
+
+
+async def _record_fallback(ctx: ChatContext, message: Message) -> bool:
+    """Record ``message`` directly (Rasa is down); ``False`` when even that failed."""
+    return await record_directly(message, record=ctx.record, services=ctx.services)
 
 
 async def handle_chat(
@@ -292,7 +307,7 @@ async def handle_chat(
         Exception: only programming errors; the route turns them into an apology.
     """
     text = clean_text(request.text).strip()
-    language = supported_language(request.language)
+    request_language = language = supported_language(request.language)
     audience = parse_audience(request.audience)
     fallback = supported_language(fallback_language) or DEFAULT_LANGUAGE
     if not text:
@@ -326,6 +341,9 @@ async def handle_chat(
             log.warning("Rasa unavailable for sender %s: %s", sender, exc)
     replies, switched = _replies_from_rasa(messages or [])
     if replies:
+        if not switched and request_language is None:
+            # No language given: the assistant's own words say which one the conversation is in.
+            switched = _detect(" ".join(reply.text for reply in replies))
         return ChatResponse(replies=notices + replies, language=switched or language)
 
     if messages is not None:

@@ -142,6 +142,24 @@ async def test_language_is_request_then_detection_then_french(
     assert rasa.sent[0][2]["language"] == expected
 
 
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("Thank you. In your own words, what happened?", "en"),
+        ("Merci. Dans vos mots, que s'est-il passé ?", "fr"),
+    ],
+)
+async def test_a_button_without_language_answers_in_the_language_the_assistant_speaks(
+    settings: Settings, reply: str, expected: str
+) -> None:
+    def script(sender: str, message: str, metadata: Any) -> list[Any]:
+        return [{"recipient_id": sender, "text": reply}]
+
+    rasa = FakeRasaClient(script=script)
+    answer = await handle_chat(ask('/rate{"rating": 5}'), context(settings, rasa, Recorder()))
+    assert answer.language == expected
+
+
 @pytest.mark.parametrize("text", ["", "   \n\t ", "\x00\x01\x02", None])
 @pytest.mark.parametrize("language", ["fr", "en"])
 async def test_empty_messages_are_answered_without_rasa(

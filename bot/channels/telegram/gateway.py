@@ -1,0 +1,431 @@
+"""The Telegram gateway: Telegram updates in, Rasa's REST channel, replies out.
+
+:func:`build_application` builds one python-telegram-bot :class:`~telegram.ext.Application`
+per bot (one bot per audience: customer, employee). Its handlers live in
+:class:`TelegramGateway`, which owns the rules between Telegram and Rasa:
+
+- **who and what**: only private chats give feedback (groups and channels are ignored);
+  text and *edited* text (treated as a new message) go to Rasa through the web app's
+  :class:`bot.web.rasa.RasaClient`, with sender :func:`bot.privacy.pseudonym` of the
+  Telegram user id and metadata ``{"language", "audience", "channel": "telegram"}``. The
+  language is the user's ``language_code`` (``fr``/``en``, French by default); the audience
+  is the one of the bot that received the update, never anything the user typed.
+- **buttons**: Rasa buttons become an inline keyboard whose ``callback_data`` is the
+  payload; a press sends the payload to Rasa, answers the callback query and closes the
+  pressed keyboard. Telegram limits ``callback_data`` to 64 bytes: a longer payload is
+  replaced by a short id kept in an in-memory map (bounded, per bot), so a button of a
+  very old message may stop working after a restart or many newer buttons.
+- **other content** (photos, stickers, voice, files…): a polite reply in the user's
+  language (catalogue ``telegram.*``), nothing sent to Rasa.
+- **robustness**: a typing indicator while Rasa thinks; replies longer than Telegram's
+  limit are split (:func:`bot.channels.telegram.text.split_message`); when Rasa is down or
+  silent the user gets an apology and their text is recorded directly with
+  :func:`bot.feedback.record` (via :func:`bot.web.chat.record_directly`), so nothing is lost.
+- **flow control**: duplicate ``update_id`` s (Telegram retries a webhook it thinks failed)
+  are processed once, remembered in a bounded in-memory LRU per bot; updates of one chat
+  are handled one at a time, in order (a lock per chat); a token bucket per chat
+  (``TELEGRAM_RATE_PER_MINUTE``) answers a flood with one notice, then silence until it
+  refills (the state of idle chats is forgotten past ``KEPT_CHATS``). All of this state
+  is in memory: a deployment with several web processes would
+  need it in the database (out of scope for now).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.channels.telegram.text import split_message
+from bot.errors import UpstreamError
+from bot.feedback import Audience, Message
+from bot.i18n import normalize_language, t
+from bot.web.chat import Recorder, clean_text, record_directly
+from bot.web.rasa import RasaClient, RasaMessage
+
+if TYPE_CHECKING:
+    from telegram.request import BaseRequest
+
+    from bot.services import Services
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_CALLBACK_DATA_BYTES = 64
+"""Telegram's limit on a button's ``callback_data``."""
+SHORT_PAYLOAD_PREFIX = "k:"
+"""Prefix of the short ids standing for payloads too long for ``callback_data``."""
+SEEN_UPDATES = 4096
+"""How many recent ``update_id`` s each bot remembers to drop retries."""
+KEPT_CHATS = 10_000
+"""Above this many chats in memory, the idle ones are forgotten (their state is at rest)."""
+KEPT_PAYLOADS = 10_000
+"""How many long payloads each bot remembers behind short ids."""
+TYPING_REFRESH_S = 4.0
+"""Telegram shows "typing…" for about 5 s: refresh it while Rasa is slower than that."""
+
+
+def _default_record(message: Message, *, services: Services | None = None) -> Any:
+    from bot.feedback import record
+
+    return record(message, services=services)
+
+
+def telegram_pseudonym(user_id: int, settings: Settings) -> str:
+    """The pseudonym Rasa and the database know the Telegram user ``user_id`` by."""
+    from bot.privacy import pseudonym, secret_key
+
+    return pseudonym(str(user_id), channel=CHANNEL, secret=secret_key(settings))
+
+
+class TokenBucket:
+    """A token bucket: ``capacity`` tokens, refilled at ``capacity`` per ``period_s``.
+
+    Args:
+        capacity: the burst allowed (and the number of tokens per period).
+        period_s: the refill period in seconds.
+        clock: a monotonic clock in seconds (tests pass their own).
+    """
+
+    def __init__(
+        self, capacity: int, period_s: float = 60.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.capacity = max(1, capacity)
+        self.rate = self.capacity / period_s
+        self.clock = clock
+        self.tokens = float(self.capacity)
+        self.updated = clock()
+
+    def take(self) -> bool:
+        """Take one token; ``False`` when the bucket is empty."""
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@dataclass
+class _ChatState:
+    lock: asyncio.Lock
+    bucket: TokenBucket
+    notified: bool = False
+
+
+@dataclass
+class TelegramGateway:
+    """The handlers of one bot and their in-memory state (see the module docstring).
+
+    Attributes:
+        audience: the audience of this bot.
+        rasa: the Rasa client (shared with the web app).
+        settings: the settings (pseudonym key, rate limit).
+        services: the services given to the fallback recorder (``None``: process-wide).
+        record: the fallback recorder (default :func:`bot.feedback.record`).
+        clock: the monotonic clock of the rate limit.
+    """
+
+    audience: Audience
+    rasa: RasaClient
+    settings: Settings
+    services: Services | None = None
+    record: Recorder = _default_record
+    clock: Callable[[], float] = time.monotonic
+    _seen: OrderedDict[int, None] = field(default_factory=OrderedDict)
+    _chats: dict[int, _ChatState] = field(default_factory=dict)
+    _payloads: OrderedDict[str, str] = field(default_factory=OrderedDict)
+
+    # -- state -------------------------------------------------------------------------
+
+    def first_time(self, update_id: int) -> bool:
+        """Remember ``update_id``; ``False`` when it was already seen (a retry)."""
+        if update_id in self._seen:
+            self._seen.move_to_end(update_id)
+            return False
+        self._seen[update_id] = None
+        while len(self._seen) > SEEN_UPDATES:
+            self._seen.popitem(last=False)
+        return True
+
+    def _chat(self, chat_id: int) -> _ChatState:
+        state = self._chats.get(chat_id)
+        if state is None:
+            if len(self._chats) >= KEPT_CHATS:
+                self._forget_idle_chats()
+            bucket = TokenBucket(self.settings.telegram_rate_per_minute, clock=self.clock)
+            state = self._chats[chat_id] = _ChatState(asyncio.Lock(), bucket)
+        return state
+
+    def _forget_idle_chats(self) -> None:
+        """Drop the state of chats that are idle: not locked and with a full bucket."""
+        for chat_id, state in list(self._chats.items()):
+            bucket = state.bucket
+            full = (
+                bucket.tokens + (bucket.clock() - bucket.updated) * bucket.rate >= bucket.capacity
+            )
+            if not state.lock.locked() and full:
+                del self._chats[chat_id]
+
+    def callback_data(self, payload: str) -> str:
+        """The ``callback_data`` of a button: the payload, or a short id when too long."""
+        if len(payload.encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
+            return payload
+        key = SHORT_PAYLOAD_PREFIX + secrets.token_urlsafe(12)
+        self._payloads[key] = payload
+        while len(self._payloads) > KEPT_PAYLOADS:
+            self._payloads.popitem(last=False)
+        return key
+
+    def payload(self, data: str) -> str | None:
+        """The payload a pressed button stands for (``None``: a forgotten short id)."""
+        if data.startswith(SHORT_PAYLOAD_PREFIX):
+            return self._payloads.get(data)
+        return data
+
+    def keyboard(self, buttons: list[Any]) -> InlineKeyboardMarkup | None:
+        """Rasa's buttons as an inline keyboard (one row of up to 5, else one per row)."""
+        keys = [
+            InlineKeyboardButton(
+                str(b["title"]), callback_data=self.callback_data(str(b["payload"]))
+            )
+            for b in buttons
+            if isinstance(b, dict) and b.get("title") is not None and b.get("payload")
+        ]
+        if not keys:
+            return None
+        rows = [keys] if len(keys) <= 5 else [[key] for key in keys]
+        return InlineKeyboardMarkup(rows)
+
+    # -- handlers ----------------------------------------------------------------------
+
+    async def on_any_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """First handler of every update: drop retries and updates over the rate limit.
+
+        Raises:
+            ApplicationHandlerStop: the update must not be processed further.
+        """
+        if not self.first_time(update.update_id):
+            log.info("telegram %s: duplicate update %s dropped", self.audience, update.update_id)
+            raise ApplicationHandlerStop
+        chat = update.effective_chat
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return  # the other handlers only answer private chats
+        state = self._chat(chat.id)
+        if state.bucket.take():
+            state.notified = False
+            return
+        if not state.notified:
+            state.notified = True
+            language = self._language(update)
+            await context.bot.send_message(chat.id, t("telegram.rate_limited", language))
+        if update.callback_query is not None:
+            with contextlib.suppress(Exception):
+                await update.callback_query.answer()
+        raise ApplicationHandlerStop
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A text message, or an edited one (handled as a new message)."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None or not message.text:
+            return
+        text = clean_text(message.text).strip()
+        if not text:
+            return
+        await self._converse(update, context, text, is_payload=False)
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A photo, sticker, voice note, file…: say politely that only text is read."""
+        chat = update.effective_chat
+        if chat is None:
+            return
+        async with self._chat(chat.id).lock:
+            await context.bot.send_message(chat.id, t("telegram.not_text", self._language(update)))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A pressed inline button: answer it, close its keyboard, send its payload to Rasa."""
+        query = update.callback_query
+        if query is None:
+            return
+        await query.answer()
+        if query.message is not None and query.message.chat.type == ChatType.PRIVATE:
+            with contextlib.suppress(Exception):  # already closed, or too old to edit
+                await query.edit_message_reply_markup(reply_markup=None)
+        else:
+            return
+        payload = self.payload(query.data or "")
+        if payload is None:
+            log.info("telegram %s: a forgotten button was pressed", self.audience)
+            return
+        await self._converse(update, context, payload, is_payload=True)
+
+    # -- the conversation ----------------------------------------------------------------
+
+    @staticmethod
+    def _language(update: Update) -> str:
+        user = update.effective_user
+        return normalize_language(user.language_code if user else None)
+
+    async def _typing(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+        while True:
+            await asyncio.sleep(TYPING_REFRESH_S)
+            with contextlib.suppress(Exception):
+                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+    async def _ask_rasa(
+        self, sender: str, text: str, metadata: dict[str, Any]
+    ) -> list[RasaMessage]:
+        if not await self.rasa.actions_ok():
+            log.warning("action server down: telegram message of %s not sent to Rasa", sender)
+            return []
+        try:
+            return await self.rasa.send(sender, text, metadata)
+        except UpstreamError as exc:
+            log.warning("Rasa unavailable for telegram sender %s: %s", sender, exc)
+            return []
+
+    async def _converse(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, is_payload: bool
+    ) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None:
+            return
+        language = self._language(update)
+        sender = telegram_pseudonym(user.id, self.settings)
+        metadata = {"language": language, "audience": str(self.audience), "channel": CHANNEL}
+        async with self._chat(chat.id).lock:
+            with contextlib.suppress(Exception):
+                await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+            typing = asyncio.create_task(self._typing(context, chat.id))
+            try:
+                messages = await self._ask_rasa(sender, text, metadata)
+            finally:
+                typing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await typing
+            sent = await self._send_replies(context, chat.id, messages)
+            if not sent:
+                await self._apologise(context, chat.id, sender, text, language, is_payload)
+
+    async def _send_replies(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, messages: list[RasaMessage]
+    ) -> int:
+        """Send Rasa's messages (text split to fit, buttons on the last piece)."""
+        sent = 0
+        for item in messages:
+            text = item.get("text")
+            keyboard = self.keyboard(list(item.get("buttons") or []))
+            pieces = split_message(text) if isinstance(text, str) else []
+            if not pieces and keyboard is not None:
+                pieces = ["…"]  # Telegram needs text to carry a keyboard
+            for index, piece in enumerate(pieces):
+                last = index == len(pieces) - 1
+                await context.bot.send_message(
+                    chat_id, piece, reply_markup=keyboard if last else None
+                )
+                sent += 1
+        return sent
+
+    async def _apologise(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        sender: str,
+        text: str,
+        language: str,
+        is_payload: bool,
+    ) -> None:
+        """Rasa gave nothing: record the user's words directly, then apologise."""
+        kept = False
+        if not is_payload:
+            message = Message(
+                conversation_id=sender,
+                text=text,
+                language=language,
+                audience=self.audience,
+                channel=CHANNEL,
+            )
+            kept = await record_directly(message, record=self.record, services=self.services)
+        keys = ["telegram.unavailable"] + (["telegram.kept"] if kept else []) + ["telegram.retry"]
+        await context.bot.send_message(chat_id, "\n\n".join(t(key, language) for key in keys))
+
+
+def build_application(
+    *,
+    token: str,
+    audience: Audience,
+    rasa: RasaClient,
+    settings: Settings,
+    base_url: str | None = None,
+    request: BaseRequest | None = None,
+    services: Services | None = None,
+    record: Recorder | None = None,
+    clock: Callable[[], float] | None = None,
+    polling: bool = False,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Build the python-telegram-bot application of one bot (nothing is contacted here).
+
+    Args:
+        token: the bot's token (from BotFather).
+        audience: the audience of this bot (customer or employee).
+        rasa: the Rasa client.
+        settings: the settings.
+        base_url: the Bot API base URL (default ``TELEGRAM_API_BASE_URL``).
+        request: the Bot API transport (tests pass an offline fake).
+        services: the services of the fallback recorder (tests).
+        record: the fallback recorder (default :func:`bot.feedback.record`).
+        clock: the monotonic clock of the rate limit (tests).
+        polling: build an updater for :meth:`Application.run_polling` (development);
+            webhook mode (the default) has none: the web app feeds the updates.
+
+    Returns:
+        The application; ``application.bot_data["gateway"]`` is its :class:`TelegramGateway`.
+    """
+    builder = ApplicationBuilder().token(token)
+    builder = builder.base_url(base_url or settings.telegram_api_base_url)
+    if request is not None:
+        builder = builder.request(request)
+        if polling:
+            builder = builder.get_updates_request(request)
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.concurrent_updates(True).build()
+    gateway = TelegramGateway(audience=audience, rasa=rasa, settings=settings, services=services)
+    if record is not None:
+        gateway.record = record
+    if clock is not None:
+        gateway.clock = clock
+    application.bot_data["gateway"] = gateway
+
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGES
+    application.add_handler(TypeHandler(Update, gateway.on_any_update), group=-1)
+    application.add_handler(MessageHandler(private & filters.TEXT, gateway.on_text))
+    application.add_handler(MessageHandler(private & ~filters.TEXT, gateway.on_other))
+    application.add_handler(CallbackQueryHandler(gateway.on_button))
+    return application
