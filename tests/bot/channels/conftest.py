@@ -19,6 +19,7 @@ import pytest
 from telegram.request import BaseRequest, RequestData
 
 from bot.settings import Settings
+from bot.web.rasa import FakeRasaClient
 
 BOT_ID = 777
 DATE = 1_763_900_000
@@ -244,6 +245,11 @@ def api() -> FakeBotApi:
 @pytest.fixture
 def updates() -> Updates:
     return Updates()
+
+
+@pytest.fixture
+def rasa() -> FakeRasaClient:
+    return FakeRasaClient()
 
 
 @pytest.fixture

@@ -25,11 +25,6 @@ RATING_PAYLOAD = '/rate{"rating": 4}'
 
 
 @pytest.fixture
-def rasa() -> FakeRasaClient:
-    return FakeRasaClient()
-
-
-@pytest.fixture
 def build(
     api: Any, rasa: FakeRasaClient, settings: Settings, recorder: Any, clock: Any
 ) -> Callable[..., Any]:

@@ -25,11 +25,6 @@ RIGHT = "right_secret-123"
 
 
 @pytest.fixture
-def rasa() -> FakeRasaClient:
-    return FakeRasaClient()
-
-
-@pytest.fixture
 def client(api: Any, rasa: FakeRasaClient, make_settings: Callable[..., Settings]) -> Any:
     settings = make_settings(TELEGRAM_CUSTOMER_TOKEN="111:CUSTOMER")
     app = FastAPI()
