@@ -7,7 +7,9 @@ This module owns the three tables written together by :func:`bot.feedback.record
   scores, model version, team, severity, timestamps);
 * ``routing_decision``: why it went where it went (rule, reason), one row per decision
   (a later rating adds one);
-* ``alert_outbox``: one row per team destination to notify, delivered by the worker.
+* ``alert_outbox``: one row per team destination to notify, delivered by the worker;
+* ``alert_event``: the alert workflow, who acknowledged, resolved, reassigned or escalated a
+  feedback's issue and when (the feedback row carries the resulting ``status``).
 
 The schema itself is created by the Alembic migrations in ``bot/storage/migrations``,
 never by ``create_all`` in production; a test checks that both agree.
@@ -40,6 +42,24 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class IssueStatus(StrEnum):
+    """Where a feedback's issue stands in the team's workflow."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class AlertAction(StrEnum):
+    """What happened to an alert (one ``alert_event`` row each)."""
+
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    REASSIGNED = "reassigned"
+    ESCALATED = "escalated"
+    REOPENED = "reopened"
 
 
 class OutboxStatus(StrEnum):
@@ -110,11 +130,19 @@ class FeedbackRecord(Base):
     negative: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(
+        String(16), index=True, default=IssueStatus.OPEN.value, server_default="open"
+    )
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     decisions: Mapped[list[RoutingDecisionRecord]] = relationship(
         back_populates="feedback", cascade="all, delete-orphan", passive_deletes=True
     )
     alerts: Mapped[list[AlertOutboxRecord]] = relationship(
+        back_populates="feedback", cascade="all, delete-orphan", passive_deletes=True
+    )
+    events: Mapped[list[AlertEventRecord]] = relationship(
         back_populates="feedback", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -164,3 +192,24 @@ class AlertOutboxRecord(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     feedback: Mapped[FeedbackRecord] = relationship(back_populates="alerts")
+
+
+class AlertEventRecord(Base):
+    """Who did what to a feedback's issue, and when (acknowledge, resolve, reassign…)."""
+
+    __tablename__ = "alert_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(16))
+    team: Mapped[str | None] = mapped_column(String(64))
+    to_team: Mapped[str | None] = mapped_column(String(64))
+    actor_channel: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(128))
+    actor_name: Mapped[str | None] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    feedback: Mapped[FeedbackRecord] = relationship(back_populates="events")
