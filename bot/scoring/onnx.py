@@ -2,7 +2,7 @@
 
 This module owns :class:`OnnxScorer`, which reads a model directory (``model.onnx``,
 ``tokenizer.json``, ``config.json``; see ``models/emotion/card.md``), tokenizes texts with
-the model's prefix and truncation, runs one batched ONNX call, applies the calibrated
+the model's prefix and truncation, runs the ONNX graph one text at a time, applies the calibrated
 temperatures and returns :class:`~bot.scoring.base.Scores` with emotion *groups*.
 A group's probability is ``1 - prod(1 - p_i)`` over its labels' calibrated probabilities
 (noisy-OR: the chance that at least one of its emotions is present). Nothing is loaded
@@ -182,19 +182,28 @@ class OnnxScorer:
         return input_ids, mask
 
     def logits(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Raw (uncalibrated) sentiment and emotion logits."""
+        """Raw (uncalibrated) sentiment and emotion logits, one row per text.
+
+        Each text runs alone: the int8 graph quantizes activations with one scale per run
+        (dynamic quantization), so inside a padded batch a message's scores would depend on
+        its neighbours. Alone, a message always gets the score it gets in the chat.
+        """
         m = self._load()
         if not texts:
             return np.zeros((0, 3), np.float32), np.zeros((0, len(m.config.emotion_labels)))
-        input_ids, mask = self.encode(texts)
-        try:
-            sent, emo = m.session.run(
-                ["sentiment_logits", "emotion_logits"],
-                {"input_ids": input_ids, "attention_mask": mask},
-            )
-        except Exception as exc:
-            raise ScoringError(f"the emotion model failed to run: {exc}") from exc
-        return np.asarray(sent, dtype=np.float64), np.asarray(emo, dtype=np.float64)
+        sents, emos = [], []
+        for text in texts:
+            input_ids, mask = self.encode([text])
+            try:
+                sent, emo = m.session.run(
+                    ["sentiment_logits", "emotion_logits"],
+                    {"input_ids": input_ids, "attention_mask": mask},
+                )
+            except Exception as exc:
+                raise ScoringError(f"the emotion model failed to run: {exc}") from exc
+            sents.append(sent[0])
+            emos.append(emo[0])
+        return np.asarray(sents, dtype=np.float64), np.asarray(emos, dtype=np.float64)
 
     def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated sentiment (softmax) and per-label emotion (sigmoid) probabilities."""
@@ -207,7 +216,7 @@ class OnnxScorer:
         return s, e
 
     def score(self, texts: Sequence[str], *, raw: bool = False) -> list[Scores]:
-        """Score ``texts`` in one batch (see :class:`~bot.scoring.base.Scorer`)."""
+        """Score ``texts``, each on its own (see :class:`~bot.scoring.base.Scorer`)."""
         texts = list(texts)
         if not texts:
             return []

@@ -114,3 +114,16 @@ def test_degenerate_inputs(scorer: OnnxScorer) -> None:
     out = scorer.score(["", "😡😡😡", "mot " * 5000, "ok"])
     assert len(out) == 4
     assert all(abs(sum(s.sentiment.values()) - 1) < 1e-6 for s in out)
+
+
+def test_a_message_scores_the_same_alone_and_in_a_batch(scorer: OnnxScorer) -> None:
+    # The int8 graph quantizes activations per run: batched with longer neighbours (padding),
+    # a message used to get other scores than alone, in the chat.
+    text = "Merci beaucoup pour votre aide, c'est très apprécié"
+    alone = scorer.score([text], raw=True)[0]
+    batch = scorer.score(
+        ["Le livreur a laissé mon colis sous la pluie, tout est trempé et abîmé.", text, "ok"],
+        raw=True,
+    )[1]
+    assert alone.emotions == pytest.approx(batch.emotions, abs=1e-9)
+    assert alone.sentiment == pytest.approx(batch.sentiment, abs=1e-9)
