@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.errors import ConfigurationError
 from bot.feedback import Audience, RatingScale, Severity
@@ -42,19 +42,30 @@ class Destination(_Strict):
 
     Attributes:
         name: a stable name, recorded on each outbox row (defaults to ``<type>-<index>``).
-        type: the kind of destination (``webhook`` for now).
-        url: the webhook URL.
+        type: ``webhook`` (HTTP POST) or ``telegram`` (a team's group chat, through the team
+            bot: ``TELEGRAM_TEAM_TOKEN``, else the employee bot; see :mod:`bot.alerts.telegram`).
+        url: the webhook URL (webhook).
+        chat_id: the Telegram group chat id, e.g. ``-1001234567890`` (telegram).
         format: ``json`` (Vécu's alert document) or ``slack`` (``{"text", "blocks"}``).
         timeout_s: how long one delivery may take.
         headers: extra HTTP headers (e.g. an authorization token from ``${VAR}``).
     """
 
     name: str | None = None
-    type: Literal["webhook"] = "webhook"
-    url: str = Field(pattern=r"^https?://\S+$")
+    type: Literal["webhook", "telegram"] = "webhook"
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     format: Literal["json", "slack"] = "json"
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     headers: dict[str, str] = Field(default_factory=dict)
+    chat_id: str | None = Field(default=None, pattern=r"^(-?\d{1,20}|@\w{5,64})$")
+
+    @model_validator(mode="after")
+    def _target_is_set(self) -> Destination:
+        if self.type == "webhook" and not self.url:
+            raise ValueError("a webhook destination needs a `url`")
+        if self.type == "telegram" and not self.chat_id:
+            raise ValueError("a telegram destination needs a `chat_id` (the team's group chat)")
+        return self
 
 
 class Team(_Strict):

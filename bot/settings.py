@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = Field(default="", alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_public_url: str = Field(default="", alias="TELEGRAM_PUBLIC_URL")
     telegram_rate_per_minute: int = Field(default=20, alias="TELEGRAM_RATE_PER_MINUTE")
+    telegram_team_token: str = Field(default="", alias="TELEGRAM_TEAM_TOKEN")
 
     @model_validator(mode="after")
     def _secrets_are_set(self) -> Settings:

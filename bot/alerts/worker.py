@@ -147,7 +147,7 @@ def deliver_due(
     rng = rng or random.Random()
     owned = None
     if destinations is None:
-        owned = ConfigDestinations(services.company, transport=transport)
+        owned = ConfigDestinations(services.company, transport=transport, services=services)
         destinations = owned
     report = WorkerReport()
     try:
@@ -196,7 +196,7 @@ def run_worker(
     stop = stop or threading.Event()
     owned = None
     if destinations is None:
-        owned = ConfigDestinations(services.company, transport=transport)
+        owned = ConfigDestinations(services.company, transport=transport, services=services)
         destinations = owned
     total = WorkerReport()
     try:
