@@ -137,6 +137,22 @@ class SeverityRule(_Strict):
     alert: bool = True
 
 
+class Escalation(_Strict):
+    """Unacknowledged alerts escalate: after ``after_minutes`` the worker alerts a fallback team.
+
+    Attributes:
+        after_minutes: how long an issue may stay ``open`` (not acknowledged) after it was
+            received.
+        severities: which severities escalate (urgent by default).
+        teams: the fallback team per audience (its destinations receive the escalation,
+            kind ``escalated``; an employee's alert stays as anonymous as the first one).
+    """
+
+    after_minutes: float = Field(default=30.0, gt=0)
+    severities: list[Severity] = Field(default_factory=lambda: [Severity.URGENT])
+    teams: dict[AudienceName, str] = Field(default_factory=dict)
+
+
 class CompanyInfo(_Strict):
     """Who the configuration is for."""
 
@@ -156,6 +172,7 @@ class Company(_Strict):
     )
     low_rating: dict[ScaleName, float] = Field(default_factory=lambda: dict(_LOW_RATING))
     fallback_team: dict[AudienceName, str] = Field(default_factory=dict)
+    escalation: Escalation | None = None
     teams: dict[str, Team]
     touchpoints: dict[str, Touchpoint]
     severity_rules: list[SeverityRule] = Field(min_length=1)
@@ -333,6 +350,9 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
     for audience, team_key in _dict(data.get("fallback_team")).items():
         if isinstance(team_key, str) and team_key not in teams:
             problems.append(f"fallback_team.{audience}: unknown team {team_key!r}")
+    for audience, team_key in _dict(_dict(data.get("escalation")).get("teams")).items():
+        if isinstance(team_key, str) and team_key not in teams:
+            problems.append(f"escalation.teams.{audience}: unknown team {team_key!r}")
     for key, team in teams.items():
         team = _dict(team)
         if "labels" in team and not team["labels"]:

@@ -311,6 +311,7 @@ class IssueState:
     status: str
     team: str | None
     severity: str
+    audience: str
 
 
 def current(feedback_id: int, *, services: Services | None = None) -> IssueState:
@@ -324,4 +325,4 @@ def current(feedback_id: int, *, services: Services | None = None) -> IssueState
         row = session.get(FeedbackRecord, feedback_id)
         if row is None:
             raise WorkflowError("not_found", f"no feedback #{feedback_id}")
-        return IssueState(row.id, row.status, row.team, row.severity)
+        return IssueState(row.id, row.status, row.team, row.severity, row.audience)

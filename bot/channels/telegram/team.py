@@ -5,8 +5,9 @@
 reassigns), Reopen. Every press:
 
 1. is checked against the chat it comes from: only the group chat of a ``type: telegram``
-   destination of the team that currently owns the issue (or of the escalation team) may
-   act; anyone else gets a refusal and nothing changes;
+   destination of the team that currently owns the issue (or, for the severities that
+   escalate, of the escalation team) may act; anyone else gets a refusal and nothing
+   changes;
 2. goes through :func:`bot.alerts.workflow.apply` with the presser as actor (channel
    ``telegram``, their Telegram user id, their first name);
 3. is answered (a short notice in the team's language: done, already done by whom and
@@ -44,7 +45,7 @@ from bot.alerts.telegram import (
     team_picker,
     with_state,
 )
-from bot.alerts.workflow import Actor, Transition, WorkflowResult, apply, current
+from bot.alerts.workflow import Actor, IssueState, Transition, WorkflowResult, apply, current
 from bot.errors import StorageError, WorkflowError
 from bot.i18n import normalize_language, t
 
@@ -98,12 +99,14 @@ class TeamActions:
                 return key
         return None
 
-    def _allowed(self, chat_id: str, owner: str | None) -> bool:
+    def _allowed(self, chat_id: str, owner: IssueState) -> bool:
+        """The owning team's chats, and the escalation team's once it was escalated to."""
         company = self._services().company
-        allowed = team_chats(company, owner)
-        escalation = getattr(company, "escalation", None)
-        if escalation is not None:
-            allowed |= team_chats(company, escalation.team)
+        allowed = team_chats(company, owner.team)
+        escalation = company.escalation
+        if escalation is not None and owner.severity in escalation.severities:
+            fallback = escalation.teams.get(owner.audience)  # type: ignore[call-overload]
+            allowed |= team_chats(company, fallback)
         return chat_id in allowed
 
     def _language(self, team: str | None) -> str:
@@ -140,7 +143,7 @@ class TeamActions:
         except WorkflowError:
             await query.answer(t("alerts.workflow.not_found", language), show_alert=True)
             return
-        if not self._allowed(chat_id, owner.team):
+        if not self._allowed(chat_id, owner):
             log.warning(
                 "workflow button of feedback %s pressed from chat %s: refused", feedback_id, chat_id
             )
