@@ -42,22 +42,24 @@ class Destination(_Strict):
 
     Attributes:
         name: a stable name, recorded on each outbox row (defaults to ``<type>-<index>``).
-        type: ``webhook`` (HTTP POST) or ``telegram`` (a team's group chat, through the team
-            bot: ``TELEGRAM_TEAM_TOKEN``, else the employee bot; see :mod:`bot.alerts.telegram`).
+        type: ``webhook`` (HTTP POST), ``email`` (SMTP) or ``telegram`` (a team's group
+            chat, through the team bot: ``TELEGRAM_TEAM_TOKEN``, else the employee bot).
         url: the webhook URL (webhook).
         chat_id: the Telegram group chat id, e.g. ``-1001234567890`` (telegram).
+        to: the recipients (email; sent through ``VECU_SMTP_*``, see :mod:`bot.alerts.email`).
         format: ``json`` (Vécu's alert document) or ``slack`` (``{"text", "blocks"}``).
         timeout_s: how long one delivery may take.
         headers: extra HTTP headers (e.g. an authorization token from ``${VAR}``).
     """
 
     name: str | None = None
-    type: Literal["webhook", "telegram"] = "webhook"
+    type: Literal["webhook", "telegram", "email"] = "webhook"
     url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     format: Literal["json", "slack"] = "json"
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     headers: dict[str, str] = Field(default_factory=dict)
     chat_id: str | None = Field(default=None, pattern=r"^(-?\d{1,20}|@\w{5,64})$")
+    to: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _target_is_set(self) -> Destination:
@@ -65,6 +67,11 @@ class Destination(_Strict):
             raise ValueError("a webhook destination needs a `url`")
         if self.type == "telegram" and not self.chat_id:
             raise ValueError("a telegram destination needs a `chat_id` (the team's group chat)")
+        if self.type == "email" and not self.to:
+            raise ValueError("an email destination needs `to` (one or more addresses)")
+        bad = [a for a in self.to if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+", a)]
+        if bad:
+            raise ValueError(f"`to`: not an e-mail address: {', '.join(map(repr, bad))}")
         return self
 
 

@@ -211,6 +211,14 @@ class ConfigDestinations:
                 timeout_s=config.timeout_s,
                 client=self._client,
             )
+        if config.type == "email":
+            from bot.alerts.email import EmailDestination
+            from bot.settings import get_settings
+
+            return EmailDestination(
+                list(config.to),
+                settings=self.services.settings if self.services else get_settings(),
+            )
         assert config.url is not None  # validated by the company configuration
         return WebhookDestination(
             config.url,
