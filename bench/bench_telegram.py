@@ -179,9 +179,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--chats", type=int, default=200, help="distinct chats (throughput)")
     parser.add_argument("--no-rasa", action="store_true", help="skip the latency part")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--bot-api-delay-ms", type=float, default=0.0, help="latency of each Bot API answer"
+    )
     args = parser.parse_args(argv)
 
-    api = FakeBotApiServer().start()
+    api = FakeBotApiServer(delay_s=args.bot_api_delay_ms / 1000).start()
     tmp = Path(tempfile.mkdtemp(prefix="vecu-bench-"))
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,

@@ -88,6 +88,8 @@ KEPT_CHATS = 10_000
 """Above this many chats in memory, the idle ones are forgotten (their state is at rest)."""
 KEPT_PAYLOADS = 10_000
 """How many long payloads each bot remembers behind short ids."""
+BOT_API_CONNECTIONS = 32
+"""HTTP connections each bot keeps to the Bot API (concurrent replies to different chats)."""
 TYPING_REFRESH_S = 4.0
 """Telegram shows "typing…" for about 5 s: refresh it while Rasa is slower than that."""
 
@@ -445,6 +447,10 @@ def build_application(
         builder = builder.request(request)
         if polling:
             builder = builder.get_updates_request(request)
+    else:
+        # python-telegram-bot's default pool has one connection: every chat's replies would
+        # queue behind each other's Bot API round trips.
+        builder = builder.connection_pool_size(BOT_API_CONNECTIONS).pool_timeout(10.0)
     if not polling:
         builder = builder.updater(None)
     application = builder.concurrent_updates(True).build()
