@@ -368,6 +368,10 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
         for i, dest in enumerate(_list(team.get("destinations"))):
             dest = _dict(dest)
             name = dest.get("name") or f"{dest.get('type', 'webhook')}-{i}"
+            if name == "person":
+                problems.append(
+                    f"teams.{key}.destinations[{i}].name: 'person' is reserved (closed loop)"
+                )
             if name in names:
                 problems.append(
                     f"teams.{key}.destinations[{i}].name: duplicate destination {name!r}"

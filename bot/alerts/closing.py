@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.alerts.destinations import Alert, PermanentDeliveryError
+from bot.alerts.outbox import PERSON_DESTINATION
 from bot.channels.outbound import (
     ChannelSender,
     IntentTrigger,
@@ -49,8 +50,6 @@ from bot.storage.models import (
     WebInboxRecord,
 )
 
-PERSON_DESTINATION = "person"
-"""Reserved outbox destination name: the person who gave the feedback."""
 CLOSING_KIND = "closing"
 RESOLVED_INTENT = "EXTERNAL_issue_resolved"
 CLOSING_SCHEMA = "vecu.closing/1"

@@ -267,7 +267,7 @@ class ConfigDestinations:
 
     def __call__(self, team: str, name: str) -> Destination | None:
         """The destination ``name`` of ``team``, or ``None`` if it is no longer configured."""
-        from bot.alerts.closing import PERSON_DESTINATION
+        from bot.alerts.outbox import PERSON_DESTINATION
 
         if name == PERSON_DESTINATION:
             return self.person()

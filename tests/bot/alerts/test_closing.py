@@ -141,3 +141,27 @@ def test_inbox_roundtrip(make_services: Any, fakes: Any) -> None:
     store_inbox(route, [{"text": "deux"}], services=services)
     assert collect_inbox("p_w", services=services) == [{"text": "un"}, {"text": "deux"}]
     assert collect_inbox("p_w", services=services) == []
+
+
+def test_a_dead_closing_row_is_requeued_to_the_person_never_to_a_team(
+    make_services: Any, fakes: Any
+) -> None:
+    from bot.alerts.outbox import requeue_dead
+
+    services = make_services(fakes.ANGRY)
+    feedback_id = resolved_feedback(services, "p_d", Audience.EMPLOYEE, "telegram")
+    save_route(
+        conversation_id="p_d", audience="employee", channel="telegram", address="9",
+        language="en", services=services,
+    )  # fmt: skip
+    set_consent("p_d", True, services=services)
+    apply(feedback_id, Transition.RESOLVE, ALEX, services=services)
+    broken = PersonDestination(services=services, trigger=FakeIntentTrigger(), sender=FakeSender())
+    with services.sessions.begin() as session:
+        for row in session.scalars(select(AlertOutboxRecord)):
+            row.status = OutboxStatus.DEAD.value
+    assert broken is not None
+    with services.sessions.begin() as session:
+        requeue_dead(session, company=services.company, now=services.clock())
+    rows = closing_rows(services)
+    assert [(r.destination, r.status) for r in rows] == [("person", "pending")]

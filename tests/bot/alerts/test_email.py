@@ -99,7 +99,9 @@ def test_the_worker_mails_a_confidential_employee_alert_without_the_text(
     assert envelope.rcpt_tos == ["rh@example.com"]
     assert mail["Subject"].startswith("Urgent")
     assert mail[ALERT_ID_HEADER]
-    body = mail.get_payload(decode=True).decode()
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    body = payload.decode()
     assert "Confidentiel" in body
     assert "harcèlement" not in body and "p_secret_employee" not in body
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.alerts.closing import PERSON_DESTINATION, save_route, set_consent
+from bot.alerts.closing import save_route, set_consent
+from bot.alerts.outbox import PERSON_DESTINATION
 from bot.alerts.workflow import Actor, Transition, apply, current, history
 from bot.errors import WorkflowError
 from bot.feedback import Message, record
