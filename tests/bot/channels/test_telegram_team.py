@@ -288,3 +288,29 @@ def test_alert_text_hides_a_confidential_excerpt() -> None:
     }
     text = alert_text(payload)
     assert "Confidentiel" in text and "Extrait" not in text
+
+
+async def test_without_a_team_bot_the_employee_bot_handles_the_buttons(
+    api: Any, services: Any
+) -> None:
+    from telegram import Update
+
+    from bot.channels.telegram.gateway import build_application
+    from bot.web.rasa import FakeRasaClient
+
+    rasa = FakeRasaClient()
+    application = build_application(
+        token="555:EMP", audience=Audience.EMPLOYEE, rasa=rasa, settings=services.settings,
+        request=api, services=services, team_actions=True,
+    )  # fmt: skip
+    await application.initialize()
+    feedback_id = record(
+        Message(conversation_id="p_c7", text=FR_COMPLAINT, language="fr", channel="telegram"),
+        services=services,
+    ).feedback_id
+    update = group_callback(f"vecu:a:{feedback_id}", BILLING_CHAT, 40)
+    await application.process_update(Update.de_json(update, application.bot))
+    await application.shutdown()
+    assert current(feedback_id, services=services).status == "acknowledged"
+    assert rasa.sent == []  # the button never reached the conversation gateway
+    assert len(api.sent("answerCallbackQuery")) == 1
