@@ -80,7 +80,7 @@ def test_employee_hears_back_through_the_worker_and_rasa_outage_loses_nothing(
     services = make_services(fakes.ANGRY, clock=clock)
     feedback_id = resolved_feedback(services, "p_emp", Audience.EMPLOYEE, "telegram")
     save_route(
-        conversation_id="p_emp", audience="employee", channel="telegram", address="77",
+        conversation_id="p_emp", audience="employee", channel="telegram", address="735190462",
         language="en", services=services,
     )  # fmt: skip
     set_consent("p_emp", True, services=services)
@@ -105,12 +105,13 @@ def test_employee_hears_back_through_the_worker_and_rasa_outage_loses_nothing(
     assert row.status == OutboxStatus.SENT
     [(route, messages)] = sender.sent
     assert (route.channel, route.address, route.audience, route.language) == (
-        "telegram", "77", "employee", "en"
+        "telegram", "735190462", "employee", "en"
     )  # fmt: skip
     assert messages == [{"text": "Good news: it's resolved."}]
     assert [c[:2] for c in trigger.calls] == [("p_emp", "EXTERNAL_issue_resolved")] * 2
     # the team's alerts never carried the route
-    assert all("77" not in str(a.payload) for a in teams.delivered)
+    assert teams.delivered and all("735190462" not in str(a.payload) for a in teams.delivered)
+    assert all("p_emp" not in str(a.payload) for a in teams.delivered)
 
 
 def test_consent_withdrawn_before_delivery_means_no_message(make_services: Any, fakes: Any) -> None:

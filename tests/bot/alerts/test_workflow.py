@@ -149,7 +149,7 @@ def test_resolve_queues_the_closing_message_only_with_consent(
             conversation_id=conversation,
             audience="customer",
             channel="telegram",
-            address="4242",
+            address="918273645",
             language="fr",
             services=services,
         )
@@ -164,7 +164,7 @@ def test_resolve_queues_the_closing_message_only_with_consent(
     assert len(closing) == 1
     payload = closing[0].payload
     assert payload["conversation_id"] == "p_yes" and payload["intent"] == "EXTERNAL_issue_resolved"
-    assert "4242" not in str(payload)  # the address stays in contact_route
+    assert "918273645" not in str(payload)  # the address stays in contact_route
     # Resolve pressed again: no second message
     apply(agreed, Transition.RESOLVE, SAM, services=services)
     assert len([r for r in outbox(services) if r.destination == PERSON_DESTINATION]) == 1
