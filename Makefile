@@ -139,6 +139,10 @@ bench-model: $(VENV)/.installed ## Model quality and latency on the validation d
 bench-chat: $(VENV)/.installed ## p50/p95 reply time for 200 messages against a running `make run`
 	@$(PY) bench/bench_chat.py
 
+.PHONY: bench-telegram
+bench-telegram: $(VENV)/.installed ## Telegram gateway: added latency around Rasa (needs `make run`) and updates/s
+	@$(PY) bench/bench_telegram.py
+
 .PHONY: nlu-cv
 nlu-cv: $(RASA_VENV)/.installed ## Rasa NLU cross-validation per language (slow)
 	@for lang in fr en; do \

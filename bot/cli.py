@@ -248,7 +248,7 @@ def _telegram_webhook(args: argparse.Namespace) -> int:
         _say("telegram.cli.no_token", err=True)
         return EXIT_USAGE
     for audience, url in registered.items():
-        _say("telegram.cli.webhook_set", audience=audience.value, url=url)
+        _say("telegram.cli.webhook_set", audience=audience, url=url)
     return EXIT_OK
 
 

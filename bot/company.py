@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.errors import ConfigurationError
 from bot.feedback import Audience, RatingScale, Severity
@@ -42,19 +42,37 @@ class Destination(_Strict):
 
     Attributes:
         name: a stable name, recorded on each outbox row (defaults to ``<type>-<index>``).
-        type: the kind of destination (``webhook`` for now).
-        url: the webhook URL.
+        type: ``webhook`` (HTTP POST), ``email`` (SMTP) or ``telegram`` (a team's group
+            chat, through the team bot: ``TELEGRAM_TEAM_TOKEN``, else the employee bot).
+        url: the webhook URL (webhook).
+        chat_id: the Telegram group chat id, e.g. ``-1001234567890`` (telegram).
+        to: the recipients (email; sent through ``VECU_SMTP_*``, see :mod:`bot.alerts.email`).
         format: ``json`` (Vécu's alert document) or ``slack`` (``{"text", "blocks"}``).
         timeout_s: how long one delivery may take.
         headers: extra HTTP headers (e.g. an authorization token from ``${VAR}``).
     """
 
     name: str | None = None
-    type: Literal["webhook"] = "webhook"
-    url: str = Field(pattern=r"^https?://\S+$")
+    type: Literal["webhook", "telegram", "email"] = "webhook"
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     format: Literal["json", "slack"] = "json"
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     headers: dict[str, str] = Field(default_factory=dict)
+    chat_id: str | None = Field(default=None, pattern=r"^(-?\d{1,20}|@\w{5,64})$")
+    to: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _target_is_set(self) -> Destination:
+        if self.type == "webhook" and not self.url:
+            raise ValueError("a webhook destination needs a `url`")
+        if self.type == "telegram" and not self.chat_id:
+            raise ValueError("a telegram destination needs a `chat_id` (the team's group chat)")
+        if self.type == "email" and not self.to:
+            raise ValueError("an email destination needs `to` (one or more addresses)")
+        bad = [a for a in self.to if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+", a)]
+        if bad:
+            raise ValueError(f"`to`: not an e-mail address: {', '.join(map(repr, bad))}")
+        return self
 
 
 class Team(_Strict):
@@ -126,6 +144,22 @@ class SeverityRule(_Strict):
     alert: bool = True
 
 
+class Escalation(_Strict):
+    """Unacknowledged alerts escalate: after ``after_minutes`` the worker alerts a fallback team.
+
+    Attributes:
+        after_minutes: how long an issue may stay ``open`` (not acknowledged) after it was
+            received.
+        severities: which severities escalate (urgent by default).
+        teams: the fallback team per audience (its destinations receive the escalation,
+            kind ``escalated``; an employee's alert stays as anonymous as the first one).
+    """
+
+    after_minutes: float = Field(default=30.0, gt=0)
+    severities: list[Severity] = Field(default_factory=lambda: [Severity.URGENT])
+    teams: dict[AudienceName, str] = Field(default_factory=dict)
+
+
 class CompanyInfo(_Strict):
     """Who the configuration is for."""
 
@@ -145,6 +179,7 @@ class Company(_Strict):
     )
     low_rating: dict[ScaleName, float] = Field(default_factory=lambda: dict(_LOW_RATING))
     fallback_team: dict[AudienceName, str] = Field(default_factory=dict)
+    escalation: Escalation | None = None
     teams: dict[str, Team]
     touchpoints: dict[str, Touchpoint]
     severity_rules: list[SeverityRule] = Field(min_length=1)
@@ -322,6 +357,9 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
     for audience, team_key in _dict(data.get("fallback_team")).items():
         if isinstance(team_key, str) and team_key not in teams:
             problems.append(f"fallback_team.{audience}: unknown team {team_key!r}")
+    for audience, team_key in _dict(_dict(data.get("escalation")).get("teams")).items():
+        if isinstance(team_key, str) and team_key not in teams:
+            problems.append(f"escalation.teams.{audience}: unknown team {team_key!r}")
     for key, team in teams.items():
         team = _dict(team)
         if "labels" in team and not team["labels"]:
@@ -330,6 +368,10 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
         for i, dest in enumerate(_list(team.get("destinations"))):
             dest = _dict(dest)
             name = dest.get("name") or f"{dest.get('type', 'webhook')}-{i}"
+            if name == "person":
+                problems.append(
+                    f"teams.{key}.destinations[{i}].name: 'person' is reserved (closed loop)"
+                )
             if name in names:
                 problems.append(
                     f"teams.{key}.destinations[{i}].name: duplicate destination {name!r}"

@@ -6,7 +6,8 @@ VecuError
 ├── StorageError            the database refused an operation
 ├── RoutingError            no team or destination can take an issue
 ├── DeliveryError           an alert destination failed (retried by the worker)
-└── UpstreamError           Rasa or the action server did not answer
+├── UpstreamError           Rasa or the action server did not answer
+└── WorkflowError           an alert workflow action cannot be applied
 """
 
 from __future__ import annotations
@@ -38,3 +39,16 @@ class DeliveryError(VecuError):
 
 class UpstreamError(VecuError):
     """Rasa or the action server did not answer as expected."""
+
+
+class WorkflowError(VecuError):
+    """An alert workflow action cannot be applied (the message says why, in English).
+
+    Attributes:
+        code: a stable machine code (``not_found``, ``invalid_transition``, ``unknown_team``,
+            ``not_allowed``) that channels turn into a sentence in the actor's language.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

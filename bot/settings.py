@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = Field(default="", alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_public_url: str = Field(default="", alias="TELEGRAM_PUBLIC_URL")
     telegram_rate_per_minute: int = Field(default=20, alias="TELEGRAM_RATE_PER_MINUTE")
+    telegram_team_token: str = Field(default="", alias="TELEGRAM_TEAM_TOKEN")
+    smtp_host: str = Field(default="", alias="VECU_SMTP_HOST")
+    smtp_port: int = Field(default=587, alias="VECU_SMTP_PORT")
+    smtp_username: str = Field(default="", alias="VECU_SMTP_USERNAME")
+    smtp_password: str = Field(default="", alias="VECU_SMTP_PASSWORD")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", alias="VECU_SMTP_SECURITY"
+    )
+    smtp_from: str = Field(default="vecu@localhost", alias="VECU_SMTP_FROM")
+    smtp_timeout_s: float = Field(default=20.0, alias="VECU_SMTP_TIMEOUT_S")
 
     @model_validator(mode="after")
     def _secrets_are_set(self) -> Settings:

@@ -1,7 +1,10 @@
 """End to end: the real Rasa server, action server, web app, worker, database and model.
 
 Everything runs as the Procfile runs it (separate processes on 127.0.0.1, random ports) with
-a fresh SQLite database and a local webhook receiver standing in for a team's alert endpoint.
+a fresh SQLite database, a local webhook receiver standing in for a team's alert endpoint,
+and an offline Telegram Bot API (:mod:`bot.channels.telegram.fake_api`, through
+``TELEGRAM_API_BASE_URL``) for the customer, employee and team bots; billing and IT are
+also alerted in Telegram group chats.
 Needs the trained Rasa model (``make train``): ``make e2e`` runs it.
 """
 
@@ -22,7 +25,9 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
+from bot.channels.telegram.fake_api import FakeBotApiServer
 from bot.language import detect
 
 pytestmark = pytest.mark.rasa
@@ -32,6 +37,9 @@ RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_MODEL = ROOT / "models" / "rasa" / "vecu.tar.gz"
 TOKEN = "e2e-api-token"
 STARTUP_TIMEOUT_S = 300
+CUSTOMER_BOT, EMPLOYEE_BOT, TEAM_BOT = "101:customer", "102:employee", "103:team"
+WEBHOOK_SECRET = "e2e-telegram-secret"
+TEAM_CHATS = {"billing": "-100200", "it": "-100300"}
 
 
 def free_port() -> int:
@@ -71,6 +79,7 @@ class Stack:
     env: dict[str, str]
     receiver: Receiver
     logs: Path
+    botapi: FakeBotApiServer
 
     def chat(self, conversation_id: str, text: str, **extra: str) -> dict[str, Any]:
         response = httpx.post(
@@ -108,6 +117,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("e2e")
     receiver = Receiver()
     hook = receiver.start()
+    botapi = FakeBotApiServer().start()
+    company = yaml.safe_load((ROOT / "company.yml").read_text(encoding="utf-8"))
+    for team, chat in TEAM_CHATS.items():  # billing and IT are also alerted on Telegram
+        sink = list(company["teams"][team]["destinations"])
+        company["teams"][team]["destinations"] = [
+            *sink,
+            {"name": "chat", "type": "telegram", "chat_id": chat},
+        ]
+    (tmp / "company.yml").write_text(yaml.safe_dump(company, allow_unicode=True))
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
     (tmp / "endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
@@ -123,6 +141,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "ACTIONS_URL": f"http://127.0.0.1:{actions_port}",
         "VECU_ALERT_WEBHOOK_URL": hook,
         "HF_HUB_OFFLINE": "1",
+        "VECU_COMPANY_CONFIG": str(tmp / "company.yml"),
+        "TELEGRAM_CUSTOMER_TOKEN": CUSTOMER_BOT,
+        "TELEGRAM_EMPLOYEE_TOKEN": EMPLOYEE_BOT,
+        "TELEGRAM_TEAM_TOKEN": TEAM_BOT,
+        "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "TELEGRAM_API_BASE_URL": botapi.base_url,
+        "TELEGRAM_PUBLIC_URL": "",
     }
     venv_bin = ROOT / ".venv" / "bin"
     subprocess.run([str(venv_bin / "vecu"), "db", "upgrade"], env=env, cwd=ROOT, check=True)
@@ -159,7 +184,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 )
                 pytest.fail(f"the stack did not become healthy:\n{logs}")
             time.sleep(2)
-        yield Stack(web=web, env=env, receiver=receiver, logs=tmp)
+        yield Stack(web=web, env=env, receiver=receiver, logs=tmp, botapi=botapi)
     finally:
         for process in processes:
             process.terminate()
@@ -170,6 +195,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 process.kill()
         if receiver.server:
             receiver.server.shutdown()
+        botapi.stop()
 
 
 def replies_text(answer: dict[str, Any]) -> str:
@@ -225,3 +251,201 @@ def test_french_greeting_and_switch_to_english(stack: Stack) -> None:
     assert answer["language"] == "en"
     answer = stack.chat("e2e-switch", "My parcel never arrived", language="en")
     assert detect(replies_text(answer)) == "en", replies_text(answer)
+
+
+# ---- Telegram: the issue's "done when" -------------------------------------------------------
+
+
+class TelegramUser:
+    """A person writing to one of the bots through its webhook, as Telegram would."""
+
+    _update_ids = iter(range(500_000, 10_000_000))
+
+    def __init__(self, stack: Stack, audience: str, user_id: int, language: str) -> None:
+        self.stack, self.audience, self.user_id, self.language = stack, audience, user_id, language
+        self.token = CUSTOMER_BOT if audience == "customer" else EMPLOYEE_BOT
+
+    def _post(self, update: dict[str, Any], path: str | None = None, secret: bool = True) -> int:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET} if secret else {}
+        response = httpx.post(
+            f"{self.stack.web}{path or f'/telegram/{self.audience}/webhook'}",
+            json=update,
+            headers=headers,
+            timeout=120,
+        )
+        return response.status_code
+
+    def _user(self) -> dict[str, Any]:
+        return {
+            "id": self.user_id,
+            "is_bot": False,
+            "first_name": "X",
+            "language_code": self.language,
+        }
+
+    def say(self, text: str, *, secret: bool = True) -> int:
+        update = {
+            "update_id": next(self._update_ids),
+            "message": {
+                "message_id": 1,
+                "date": 1_763_900_000,
+                "chat": {"id": self.user_id, "type": "private", "first_name": "X"},
+                "from": self._user(),
+                "text": text,
+            },
+        }
+        return self._post(update, secret=secret)
+
+    def received(self) -> list[dict[str, Any]]:
+        """The messages the bot sent to this person, oldest first."""
+        return [
+            c.params
+            for c in self.stack.botapi.sent(token=self.token)
+            if str(c.params.get("chat_id")) == str(self.user_id)
+        ]
+
+    def last_buttons(self) -> list[dict[str, str]]:
+        for params in reversed(self.received()):
+            markup = params.get("reply_markup")
+            if markup:
+                return [b for row in markup["inline_keyboard"] for b in row]
+        raise AssertionError(f"no keyboard among {self.received()}")
+
+    def press(self, predicate: Any) -> None:
+        button = next(b for b in self.last_buttons() if predicate(b))
+        update = {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": str(next(self._update_ids)),
+                "from": self._user(),
+                "chat_instance": "ci",
+                "message": {
+                    "message_id": 1000,
+                    "date": 1_763_900_000,
+                    "chat": {"id": self.user_id, "type": "private", "first_name": "X"},
+                    "text": "…",
+                },
+                "data": button["callback_data"],
+            },
+        }
+        assert self._post(update) == 200
+
+
+def press_in_team_chat(stack: Stack, chat: str, data: str, who: str) -> int:
+    update = {
+        "update_id": next(TelegramUser._update_ids),
+        "callback_query": {
+            "id": str(next(TelegramUser._update_ids)),
+            "from": {"id": 9001, "is_bot": False, "first_name": who},
+            "chat_instance": "team",
+            "message": {
+                "message_id": 1,
+                "date": 1_763_900_000,
+                "chat": {"id": int(chat), "type": "supergroup", "title": "team"},
+                "text": "alert",
+            },
+            "data": data,
+        },
+    }
+    response = httpx.post(
+        f"{stack.web}/telegram/team/webhook",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+        timeout=60,
+    )
+    return response.status_code
+
+
+def all_feedback(stack: Stack) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{stack.web}/api/v1/feedback",
+        params={"limit": 1000},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    return list(response.json()["items"])
+
+
+def closed_loop(
+    stack: Stack,
+    person: TelegramUser,
+    complaint: str,
+    *,
+    team: str,
+    touchpoint: str,
+    followup: str,
+    yes: str,
+) -> str:
+    """Complain, rate, follow up, agree to hear back; the team resolves; the closing text."""
+    assert person.say(complaint) == 200
+    assert person.received(), "the bot must answer"
+    person.press(lambda b: b["text"] == "1")
+    assert person.say(followup) == 200
+    person.press(lambda b: b["text"] == yes)
+    texts = [m["text"] for m in person.received()]
+
+    records = [r for r in all_feedback(stack) if r["channel"] == "telegram" and r["team"] == team]
+    root = next(r for r in records if r["touchpoint"] == touchpoint and r["parent_id"] is None)
+    stack.run_worker_once()
+    chat = TEAM_CHATS[team]
+    alerts = [c.params for c in stack.botapi.sent(token=TEAM_BOT) if c.params["chat_id"] == chat]
+    resolve = f"vecu:r:{root['id']}"
+    buttons = [
+        b["callback_data"]
+        for a in alerts
+        for row in a["reply_markup"]["inline_keyboard"]
+        for b in row
+    ]
+    assert resolve in buttons, f"no alert about feedback {root['id']} in the {team} chat: {alerts}"
+    assert press_in_team_chat(stack, chat, resolve, "Dominique") == 200
+    edits = [c.params for c in stack.botapi.sent("editMessageText", token=TEAM_BOT)]
+    assert any("Dominique" in e["text"] for e in edits), edits
+    before = len(person.received())
+    stack.run_worker_once()
+    closing = person.received()[before:]
+    assert closing, f"the person was not told; conversation so far: {texts}"
+    return " ".join(m["text"] for m in closing)
+
+
+def test_french_customer_on_telegram_hears_back_when_billing_resolves(stack: Stack) -> None:
+    customer = TelegramUser(stack, "customer", 5001, "fr")
+    closing = closed_loop(
+        stack,
+        customer,
+        "ma facture est fausse, on m'a chargé deux fois",
+        team="billing",
+        touchpoint="billing",
+        followup="un remboursement rapide, tout simplement",
+        yes="Oui, merci",
+    )
+    assert detect(closing) == "fr", closing
+    assert "réglé" in closing
+
+
+def test_english_employee_on_telegram_hears_back_when_it_resolves(stack: Stack) -> None:
+    employee = TelegramUser(stack, "employee", 6001, "en")
+    closing = closed_loop(
+        stack,
+        employee,
+        "The barcode scanner at my till is broken again and nobody fixes it",
+        team="it",
+        touchpoint="tools",
+        followup="a scanner that works, honestly",
+        yes="Yes, please",
+    )
+    assert detect(closing) == "en", closing
+    assert "resolved" in closing
+    alerts = " ".join(c.params["text"] for c in stack.botapi.sent(token=TEAM_BOT))
+    assert "6001" not in alerts and "p_" not in alerts  # who spoke is never revealed
+
+
+def test_forged_telegram_webhook_is_refused_and_changes_nothing(stack: Stack) -> None:
+    before_feedback = len(all_feedback(stack))
+    before_calls = len(stack.botapi.calls)
+    forger = TelegramUser(stack, "customer", 7001, "fr")
+    assert forger.say("ma facture est fausse, on m'a chargé deux fois", secret=False) in (401, 403)
+    update = {"update_id": 1, "callback_query": {"id": "1", "data": "vecu:r:1"}}
+    status = httpx.post(f"{stack.web}/telegram/team/webhook", json=update, timeout=30).status_code
+    assert status in (401, 403)
+    assert len(all_feedback(stack)) == before_feedback
+    assert len(stack.botapi.calls) == before_calls

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import httpx
 
@@ -26,6 +26,10 @@ from bot.alerts.payload import slack_body
 from bot.company import Company
 from bot.company import Destination as DestinationConfig
 from bot.errors import DeliveryError
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.settings import Settings
 
 ALERT_ID_HEADER = "X-Vecu-Alert-Id"
 RETRYABLE_4XX = {408, 409, 425, 429}
@@ -173,16 +177,49 @@ class FakeDestination:
 class ConfigDestinations:
     """Resolves ``(team, destination name)`` to a destination built from the company config.
 
-    Webhook destinations share one HTTP client (and the injected ``transport``).
+    Webhook and Telegram destinations share one HTTP client (and the injected
+    ``transport``). With ``services``, Telegram team destinations use the team bot
+    (``TELEGRAM_TEAM_TOKEN``, else ``TELEGRAM_EMPLOYEE_TOKEN``) and the reserved destination
+    ``person`` (the closed loop, :mod:`bot.alerts.closing`) resolves to a
+    :class:`~bot.alerts.closing.PersonDestination` talking to Rasa and the person's channel.
     """
 
-    def __init__(self, company: Company, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        company: Company,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        services: Services | None = None,
+    ) -> None:
         self.company = company
+        self.services = services
         self._client = httpx.Client(transport=transport, follow_redirects=False)
         self._cache: dict[tuple[str, str], Destination] = {}
+        self._person: Destination | None = None
 
     def build(self, config: DestinationConfig) -> Destination:
         """A destination for one configured entry."""
+        if config.type == "telegram":
+            from bot.alerts.telegram import TelegramTeamDestination
+
+            settings = self.services.settings if self.services else None
+            token = team_token(settings) if settings else ""
+            return TelegramTeamDestination(
+                str(config.chat_id),
+                token=token,
+                base_url=settings.telegram_api_base_url if settings else "",
+                timeout_s=config.timeout_s,
+                client=self._client,
+            )
+        if config.type == "email":
+            from bot.alerts.email import EmailDestination
+            from bot.settings import get_settings
+
+            return EmailDestination(
+                list(config.to),
+                settings=self.services.settings if self.services else get_settings(),
+            )
+        assert config.url is not None  # validated by the company configuration
         return WebhookDestination(
             config.url,
             format=config.format,
@@ -191,8 +228,49 @@ class ConfigDestinations:
             client=self._client,
         )
 
+    def person(self) -> Destination | None:
+        """The closed loop's destination (``None`` without services)."""
+        if self._person is None and self.services is not None:
+            from bot.alerts.closing import PersonDestination, store_inbox
+            from bot.channels.outbound import (
+                InboxSender,
+                RasaIntentTrigger,
+                RoutingSender,
+                TelegramSender,
+            )
+
+            services = self.services
+            settings = services.settings
+            sender = RoutingSender(
+                {
+                    "telegram": TelegramSender(
+                        {
+                            "customer": settings.telegram_customer_token,
+                            "employee": settings.telegram_employee_token,
+                        },
+                        base_url=settings.telegram_api_base_url,
+                        client=self._client,
+                    ),
+                    "web": InboxSender(
+                        lambda route, messages: store_inbox(route, messages, services=services)
+                    ),
+                }
+            )
+            trigger = RasaIntentTrigger(
+                settings.rasa_url,
+                settings.rasa_token,
+                timeout_s=settings.rasa_timeout_s,
+                client=self._client,
+            )
+            self._person = PersonDestination(services=services, trigger=trigger, sender=sender)
+        return self._person
+
     def __call__(self, team: str, name: str) -> Destination | None:
         """The destination ``name`` of ``team``, or ``None`` if it is no longer configured."""
+        from bot.alerts.outbox import PERSON_DESTINATION
+
+        if name == PERSON_DESTINATION:
+            return self.person()
         key = (team, name)
         if key not in self._cache:
             team_conf = self.company.team(team)
@@ -205,3 +283,8 @@ class ConfigDestinations:
     def close(self) -> None:
         """Close the shared HTTP client."""
         self._client.close()
+
+
+def team_token(settings: Settings) -> str:
+    """The token of the bot that posts team alerts (team bot, else the employee bot)."""
+    return (settings.telegram_team_token or settings.telegram_employee_token).strip()

@@ -20,6 +20,8 @@ from bot.company import Company, destination_name
 from bot.storage.models import AlertOutboxRecord, FeedbackRecord, OutboxStatus
 
 NO_DESTINATION = "none"
+PERSON_DESTINATION = "person"
+"""Reserved destination of the closed loop's rows (the person who gave the feedback)."""
 
 
 def enqueue(
@@ -112,6 +114,8 @@ def requeue_dead(
             if team_conf
             else []
         )
+        if row.destination == PERSON_DESTINATION:
+            targets = [PERSON_DESTINATION]  # a message to a person never goes to a team
         if row.destination not in targets:
             if not targets:
                 continue

@@ -1,6 +1,7 @@
 """The alert worker: drains the outbox with retries, exponential backoff and jitter.
 
-This module owns :func:`deliver_due` (one pass: every due row is attempted once) and
+This module owns :func:`deliver_due` (one pass: unacknowledged urgent issues are escalated,
+:func:`bot.alerts.escalation.escalate_due`, then every due row is attempted once) and
 :func:`run_worker` (the loop ``vecu worker`` runs). Each row is delivered in its own
 transaction, re-checked and locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) so two
 workers never send the same row; the idempotency key (``X-Vecu-Alert-Id``) lets receivers
@@ -32,6 +33,7 @@ from bot.alerts.destinations import (
     PermanentDeliveryError,
     RetryLaterError,
 )
+from bot.alerts.escalation import escalate_due
 from bot.alerts.outbox import due
 from bot.errors import DeliveryError
 from bot.services import Services, get_services
@@ -147,10 +149,11 @@ def deliver_due(
     rng = rng or random.Random()
     owned = None
     if destinations is None:
-        owned = ConfigDestinations(services.company, transport=transport)
+        owned = ConfigDestinations(services.company, transport=transport, services=services)
         destinations = owned
     report = WorkerReport()
     try:
+        escalate_due(services)
         with services.sessions() as session:
             ids = [row.id for row in due(session, now=services.clock(), limit=limit)]
         for row_id in ids:
@@ -196,7 +199,7 @@ def run_worker(
     stop = stop or threading.Event()
     owned = None
     if destinations is None:
-        owned = ConfigDestinations(services.company, transport=transport)
+        owned = ConfigDestinations(services.company, transport=transport, services=services)
         destinations = owned
     total = WorkerReport()
     try:

@@ -9,7 +9,9 @@ This module owns the three tables written together by :func:`bot.feedback.record
   (a later rating adds one);
 * ``alert_outbox``: one row per team destination to notify, delivered by the worker;
 * ``alert_event``: the alert workflow, who acknowledged, resolved, reassigned or escalated a
-  feedback's issue and when (the feedback row carries the resulting ``status``).
+  feedback's issue and when (the feedback row carries the resulting ``status``);
+* ``contact_route``: how to reach a person back on their channel, and their consent;
+* ``web_inbox``: closed-loop messages waiting for a web chat page.
 
 The schema itself is created by the Alembic migrations in ``bot/storage/migrations``,
 never by ``create_all`` in production; a test checks that both agree.
@@ -31,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -213,3 +216,40 @@ class AlertEventRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     feedback: Mapped[FeedbackRecord] = relationship(back_populates="events")
+
+
+class ContactRouteRecord(Base):
+    """How to reach the person behind a conversation again, and whether they agreed to it.
+
+    One row per ``(conversation_id, channel)``, written by the channel that received the
+    person (the Telegram gateway: the private chat id and the bot's audience; the web app:
+    the pseudonymous conversation id, whose replies wait in ``web_inbox``). ``consent`` is
+    ``None`` until asked, then the person's answer (``consent_at``: when). A refusal erases
+    ``address``. Teams never see this table: it only serves the closed loop.
+    """
+
+    __tablename__ = "contact_route"
+    __table_args__ = (UniqueConstraint("conversation_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(128))
+    language: Mapped[str] = mapped_column(String(8))
+    consent: Mapped[bool | None] = mapped_column(Boolean)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebInboxRecord(Base):
+    """Messages waiting for a web chat page (the closed loop's replies on the web channel)."""
+
+    __tablename__ = "web_inbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

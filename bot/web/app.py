@@ -13,6 +13,8 @@ Routes:
 - ``POST /telegram/{audience}/webhook``: Telegram's webhook, only for the bots whose token
   is set (``TELEGRAM_CUSTOMER_TOKEN``, ``TELEGRAM_EMPLOYEE_TOKEN``); see
   :mod:`bot.channels.telegram.webhook`.
+- ``POST /api/v1/feedback/{id}/acknowledge|resolve|reassign|reopen`` (token) and
+  ``GET /api/v1/chat/inbox`` (public): see :mod:`bot.web.workflow_api`.
 - ``GET /healthz``: Rasa, action server and database; 200 or 503 naming what failed.
 - ``POST/GET /api/v1/dev/webhook-sink``: development only (``VECU_ENV=development``), the
   demo alert destination of ``company.yml``: keeps the last alerts received in memory. POST
@@ -466,8 +468,16 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         """What the development alert destination received, oldest first (token needed)."""
         return JSONResponse({"items": list(runtime.sink)})
 
+    from bot.web.workflow_api import build_router
+
+    app.include_router(build_router())
+
     settings = runtime.settings()
-    if settings.telegram_customer_token or settings.telegram_employee_token:
+    if (
+        settings.telegram_customer_token
+        or settings.telegram_employee_token
+        or settings.telegram_team_token
+    ):
         from bot.channels.telegram.webhook import mount_telegram
 
         mount_telegram(app, settings=settings, rasa=runtime.rasa, services=runtime.services)

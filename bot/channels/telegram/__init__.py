@@ -5,7 +5,7 @@
 - :mod:`~bot.channels.telegram.polling`: ``vecu telegram poll`` for development.
 - :mod:`~bot.channels.telegram.text`: splitting long replies.
 
-Team alerts on Telegram, escalation and the closed loop are not built yet.
+- :mod:`~bot.channels.telegram.team`: the team bot, workflow buttons of team alerts.
 """
 
 from bot.channels.telegram.gateway import CHANNEL, TelegramGateway, build_application

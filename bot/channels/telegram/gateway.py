@@ -17,6 +17,9 @@ per bot (one bot per audience: customer, employee). Its handlers live in
   very old message may stop working after a restart or many newer buttons.
 - **other content** (photos, stickers, voice, files…): a polite reply in the user's
   language (catalogue ``telegram.*``), nothing sent to Rasa.
+- **closed loop**: the private chat id is kept as the person's contact route
+  (:func:`bot.alerts.closing.save_route`, once per chat and language per process), so a
+  resolved issue can be announced to them if they agree (never shown to a team).
 - **robustness**: a typing indicator while Rasa thinks; replies longer than Telegram's
   limit are split (:func:`bot.channels.telegram.text.split_message`); when Rasa is down or
   silent the user gets an apology and their text is recorded directly with
@@ -85,6 +88,8 @@ KEPT_CHATS = 10_000
 """Above this many chats in memory, the idle ones are forgotten (their state is at rest)."""
 KEPT_PAYLOADS = 10_000
 """How many long payloads each bot remembers behind short ids."""
+BOT_API_CONNECTIONS = 32
+"""HTTP connections each bot keeps to the Bot API (concurrent replies to different chats)."""
 TYPING_REFRESH_S = 4.0
 """Telegram shows "typing…" for about 5 s: refresh it while Rasa is slower than that."""
 
@@ -160,6 +165,7 @@ class TelegramGateway:
     _seen: OrderedDict[int, None] = field(default_factory=OrderedDict)
     _chats: dict[int, _ChatState] = field(default_factory=dict)
     _payloads: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    _routes: OrderedDict[tuple[int, str], None] = field(default_factory=OrderedDict)
 
     # -- state -------------------------------------------------------------------------
 
@@ -320,6 +326,7 @@ class TelegramGateway:
         sender = telegram_pseudonym(user.id, self.settings)
         metadata = {"language": language, "audience": str(self.audience), "channel": CHANNEL}
         async with self._chat(chat.id).lock:
+            await self._remember_route(sender, chat.id, language)
             with contextlib.suppress(Exception):
                 await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
             typing = asyncio.create_task(self._typing(context, chat.id))
@@ -332,6 +339,30 @@ class TelegramGateway:
             sent = await self._send_replies(context, chat.id, messages)
             if not sent:
                 await self._apologise(context, chat.id, sender, text, language, is_payload)
+
+    async def _remember_route(self, sender: str, chat_id: int, language: str) -> None:
+        """Keep how to reach this person back (closed loop), once per chat and language."""
+        key = (chat_id, language)
+        if key in self._routes:
+            return
+        from bot.alerts.closing import save_route
+
+        try:
+            await asyncio.to_thread(
+                save_route,
+                conversation_id=sender,
+                audience=str(self.audience),
+                channel=CHANNEL,
+                address=str(chat_id),
+                language=language,
+                services=self.services,
+            )
+        except Exception:  # the conversation matters more than the closed loop
+            log.warning("telegram %s: contact route not saved", self.audience, exc_info=True)
+            return
+        self._routes[key] = None
+        while len(self._routes) > KEPT_CHATS:
+            self._routes.popitem(last=False)
 
     async def _send_replies(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, messages: list[RasaMessage]
@@ -388,6 +419,7 @@ def build_application(
     record: Recorder | None = None,
     clock: Callable[[], float] | None = None,
     polling: bool = False,
+    team_actions: bool = False,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the python-telegram-bot application of one bot (nothing is contacted here).
 
@@ -403,6 +435,8 @@ def build_application(
         clock: the monotonic clock of the rate limit (tests).
         polling: build an updater for :meth:`Application.run_polling` (development);
             webhook mode (the default) has none: the web app feeds the updates.
+        team_actions: also handle the team alerts' workflow buttons (the employee bot
+            does when there is no ``TELEGRAM_TEAM_TOKEN``).
 
     Returns:
         The application; ``application.bot_data["gateway"]`` is its :class:`TelegramGateway`.
@@ -413,6 +447,10 @@ def build_application(
         builder = builder.request(request)
         if polling:
             builder = builder.get_updates_request(request)
+    else:
+        # python-telegram-bot's default pool has one connection: every chat's replies would
+        # queue behind each other's Bot API round trips.
+        builder = builder.connection_pool_size(BOT_API_CONNECTIONS).pool_timeout(10.0)
     if not polling:
         builder = builder.updater(None)
     application = builder.concurrent_updates(True).build()
@@ -428,4 +466,42 @@ def build_application(
     application.add_handler(MessageHandler(private & filters.TEXT, gateway.on_text))
     application.add_handler(MessageHandler(private & ~filters.TEXT, gateway.on_other))
     application.add_handler(CallbackQueryHandler(gateway.on_button))
+    if team_actions:
+        from bot.channels.telegram.team import add_team_handlers
+
+        add_team_handlers(application, services=services)
+    return application
+
+
+def build_team_application(
+    *,
+    token: str,
+    settings: Settings,
+    base_url: str | None = None,
+    request: BaseRequest | None = None,
+    services: Services | None = None,
+    polling: bool = False,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Build the team bot's application: only the alerts' workflow buttons.
+
+    Args:
+        token: ``TELEGRAM_TEAM_TOKEN``.
+        settings: the settings.
+        base_url: the Bot API base URL (default ``TELEGRAM_API_BASE_URL``).
+        request: the Bot API transport (tests).
+        services: the services (tests).
+        polling: build an updater (development).
+    """
+    from bot.channels.telegram.team import add_team_handlers
+
+    builder = ApplicationBuilder().token(token)
+    builder = builder.base_url(base_url or settings.telegram_api_base_url)
+    if request is not None:
+        builder = builder.request(request)
+        if polling:
+            builder = builder.get_updates_request(request)
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.concurrent_updates(True).build()
+    add_team_handlers(application, services=services)
     return application

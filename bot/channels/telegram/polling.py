@@ -1,6 +1,7 @@
 """Polling mode for development: ``vecu telegram poll`` (no public URL needed).
 
-:func:`poll` runs every bot whose token is set with ``getUpdates`` long polling (which
+:func:`poll` runs every bot whose token is set (customer, employee, and the team bot of
+the alerts' buttons, ``TELEGRAM_TEAM_TOKEN``) with ``getUpdates`` long polling (which
 removes any webhook registered for that bot) until ``stop`` is set or the process is
 interrupted. A Bot API that cannot be reached (offline machine, DNS, outage) is retried with
 backoff and logged, never allowed to stop the other processes; an invalid token is logged and
@@ -19,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
-from bot.channels.telegram.gateway import build_application
+from bot.channels.telegram.gateway import build_application, build_team_application
 from bot.channels.telegram.webhook import configured_tokens
+from bot.feedback import Audience
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -97,7 +99,8 @@ async def poll(
         The number of bots that were polled (0: no token set, nothing done).
     """
     tokens = configured_tokens(settings)
-    if not tokens:
+    team_token = settings.telegram_team_token.strip()
+    if not tokens and not team_token:
         return 0
     if stop is None:
         stop = asyncio.Event()
@@ -116,12 +119,19 @@ async def poll(
                 settings=settings,
                 request=request,
                 polling=True,
+                team_actions=audience == Audience.EMPLOYEE and not team_token,
             )
             applications.append(application)
             started = await _start(
                 application, audience=audience, stop=stop, first_delay_s=retry_delay_s
             )
             polled += started
+        if team_token:
+            team = build_team_application(
+                token=team_token, settings=settings, request=request, polling=True
+            )
+            applications.append(team)
+            polled += await _start(team, audience="team", stop=stop, first_delay_s=retry_delay_s)
         await stop.wait()
     finally:
         for application in applications:

@@ -28,7 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from telegram import Bot, Update
 
-from bot.channels.telegram.gateway import build_application
+from bot.channels.telegram.gateway import build_application, build_team_application
 from bot.errors import ConfigurationError
 from bot.feedback import Audience
 from bot.settings import PLACEHOLDER
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/{audience}/webhook"
+TEAM = "team"
+"""The path segment of the team bot (``TELEGRAM_TEAM_TOKEN``): ``/telegram/team/webhook``."""
 
 
 def configured_tokens(settings: Settings) -> dict[Audience, str]:
@@ -68,15 +70,15 @@ class _Bots:
 
     def __init__(
         self,
-        tokens: dict[Audience, str],
-        build: Callable[[Audience, str], Application[Any, Any, Any, Any, Any, Any]],
+        tokens: dict[str, str],
+        build: Callable[[str, str], Application[Any, Any, Any, Any, Any, Any]],
     ) -> None:
         self.tokens = tokens
         self._build = build
-        self._apps: dict[Audience, Application[Any, Any, Any, Any, Any, Any]] = {}
+        self._apps: dict[str, Application[Any, Any, Any, Any, Any, Any]] = {}
         self._lock = asyncio.Lock()
 
-    async def get(self, audience: Audience) -> Application[Any, Any, Any, Any, Any, Any]:
+    async def get(self, audience: str) -> Application[Any, Any, Any, Any, Any, Any]:
         async with self._lock:
             application = self._apps.get(audience)
             if application is None:
@@ -98,8 +100,12 @@ def mount_telegram(
     rasa: Callable[[], RasaClient],
     services: Services | None = None,
     request: Callable[[], BaseRequest] | None = None,
-) -> list[Audience]:
+) -> list[str]:
     """Add ``POST /telegram/{audience}/webhook`` to ``app`` for the bots whose token is set.
+
+    ``audience`` is ``customer``, ``employee`` or ``team`` (the team bot of the alert
+    buttons, :mod:`bot.channels.telegram.team`; without ``TELEGRAM_TEAM_TOKEN`` the employee
+    bot carries those buttons).
 
     Args:
         app: the web application.
@@ -112,20 +118,35 @@ def mount_telegram(
         The audiences mounted (empty: no token set, no route added).
     """
     tokens = configured_tokens(settings)
-    if not tokens:
+    team_token = settings.telegram_team_token.strip()
+    if not tokens and not team_token:
         return []
 
-    def build(audience: Audience, token: str) -> Application[Any, Any, Any, Any, Any, Any]:
+    def build(audience: str, token: str) -> Application[Any, Any, Any, Any, Any, Any]:
+        if audience == TEAM:
+            return build_team_application(
+                token=token,
+                settings=settings,
+                services=services,
+                request=request() if request is not None else None,
+            )
         return build_application(
             token=token,
-            audience=audience,
+            audience=Audience(audience),
             rasa=rasa(),
             settings=settings,
             services=services,
             request=request() if request is not None else None,
+            team_actions=audience == Audience.EMPLOYEE and not team_token,
         )
 
-    bots = _Bots(tokens, build)
+    bots = _Bots(
+        {
+            **{str(a): tok for a, tok in tokens.items()},
+            **({TEAM: team_token} if team_token else {}),
+        },
+        build,
+    )
     app.state.telegram = bots
 
     @app.post(WEBHOOK_PATH, include_in_schema=False)
@@ -134,13 +155,9 @@ def mount_telegram(
             client = request.client.host if request.client else "?"
             log.warning("telegram webhook refused (missing or wrong secret) from %s", client)
             return JSONResponse({"ok": False}, status_code=403)
-        try:
-            known = Audience(audience)
-        except ValueError:
-            known = None
-        if known is None or known not in tokens:
+        if audience not in bots.tokens:
             return JSONResponse({"ok": False}, status_code=404)
-        application = await bots.get(known)
+        application = await bots.get(audience)
         try:
             data = json.loads(await request.body())
             update = Update.de_json(data, application.bot)
@@ -150,18 +167,18 @@ def mount_telegram(
         await application.process_update(update)
         return JSONResponse({"ok": True})
 
-    return list(tokens)
+    return list(bots.tokens)
 
 
-def webhook_url(settings: Settings, audience: Audience) -> str:
-    """The public URL Telegram posts ``audience``'s updates to."""
+def webhook_url(settings: Settings, audience: str) -> str:
+    """The public URL Telegram posts ``audience``'s updates to (customer, employee, team)."""
     base = settings.telegram_public_url.strip().rstrip("/")
-    return base + WEBHOOK_PATH.format(audience=audience.value)
+    return base + WEBHOOK_PATH.format(audience=str(audience))
 
 
 async def register_webhooks(
     settings: Settings, *, request: BaseRequest | None = None
-) -> dict[Audience, str]:
+) -> dict[str, str]:
     """Register the webhook of every configured bot (``setWebhook`` with the secret).
 
     Args:
@@ -179,8 +196,11 @@ async def register_webhooks(
         raise ConfigurationError("TELEGRAM_PUBLIC_URL must be set to an https:// URL")
     if not secret or secret == PLACEHOLDER:
         raise ConfigurationError("TELEGRAM_WEBHOOK_SECRET must be set")
-    registered: dict[Audience, str] = {}
-    for audience, token in configured_tokens(settings).items():
+    registered: dict[str, str] = {}
+    bots: dict[str, str] = {str(a): tok for a, tok in configured_tokens(settings).items()}
+    if settings.telegram_team_token.strip():
+        bots[TEAM] = settings.telegram_team_token.strip()
+    for audience, token in bots.items():
         url = webhook_url(settings, audience)
         bot = Bot(token, base_url=settings.telegram_api_base_url, request=request)
         async with bot:

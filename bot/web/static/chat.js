@@ -209,6 +209,19 @@
     bubble("bot", label(audience === "employee" ? "welcome_employee" : "welcome"));
   }
 
+  /* Closed loop: messages Vécu sends later (e.g. "your issue is resolved") wait in an inbox. */
+  var INBOX_MS = 20000;
+  function pollInbox() {
+    var id = sessionStorage.getItem(STORE_ID);
+    if (!id || document.hidden) { return; }
+    fetch("/api/v1/chat/inbox?conversation_id=" + encodeURIComponent(id)).then(function (r) {
+      return r.ok ? r.json() : { replies: [] };
+    }).then(function (data) {
+      (data.replies || []).forEach(renderReply);
+    }).catch(function () { /* offline for a moment: the next poll collects them */ });
+  }
+  setInterval(pollInbox, INBOX_MS);
+
   fetch("/i18n.json").then(function (r) { return r.json(); }).then(function (data) {
     labels = data.messages || labels;
   }).catch(function () { /* labels stay empty: the page still works */ }).finally(function () {

@@ -237,6 +237,27 @@ def telegram_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+@pytest.fixture(autouse=True)
+def process_services(tmp_path: Any) -> Any:
+    """Process-wide services on a temp migrated SQLite file (the gateway's contact routes).
+
+    The gateway writes contact routes through :func:`bot.services.get_services` when it is
+    given no services: this keeps every Telegram test away from ``var/vecu.db``.
+    """
+    from bot.scoring.base import StaticScorer
+    from bot.services import build_services, reset_services, set_services
+    from bot.storage.migrate import upgrade
+
+    settings = telegram_settings(DATABASE_URL=f"sqlite:///{tmp_path / 'process.db'}")
+    scorer = StaticScorer({"negative": 0.1, "neutral": 0.8, "positive": 0.1}, {"neutral": 1.0})
+    services = build_services(settings, scorer=scorer)
+    upgrade(services.engine)
+    set_services(services)
+    yield services
+    reset_services()
+    services.dispose()
+
+
 @pytest.fixture
 def api() -> FakeBotApi:
     return FakeBotApi()

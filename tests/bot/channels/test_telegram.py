@@ -309,3 +309,21 @@ async def test_idle_chat_state_is_forgotten_when_many_chats(
     gw._chat(4)  # over the bound: idle chats 2 and 3 are forgotten, chat 1 is kept
     assert set(gw._chats) == {1, 4}
     assert gw._chat(1) is busy
+
+
+async def test_the_private_chat_is_kept_as_the_contact_route(
+    app: Any, updates: Any, settings: Settings, process_services: Any
+) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.models import ContactRouteRecord
+
+    await feed(app, updates.make_message_update("Bonjour", 42, "fr"))
+    await feed(app, updates.make_message_update("Encore moi", 42, "fr"))
+    with process_services.sessions() as session:
+        [route] = session.scalars(select(ContactRouteRecord)).all()
+    assert route.conversation_id == pseudonym("42", channel="telegram", secret=settings.secret_key)
+    assert (route.channel, route.address, route.audience, route.language) == (
+        "telegram", "42", "customer", "fr"
+    )  # fmt: skip
+    assert route.consent is None  # asked later in the conversation

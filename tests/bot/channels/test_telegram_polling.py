@@ -99,3 +99,21 @@ async def test_poll_skips_a_bot_whose_token_telegram_refuses(
     assert not task.done()  # the process stays up: the other processes keep running
     stop.set()
     assert await asyncio.wait_for(task, timeout=10) == 0
+
+
+async def test_poll_also_runs_the_team_bot(
+    api: Any, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(TELEGRAM_CUSTOMER_TOKEN="1:C", TELEGRAM_TEAM_TOKEN="3:T")
+    stop = asyncio.Event()
+
+    def on_call(method: str, params: dict[str, Any]) -> None:
+        if method == "getUpdates" and [name for name, _ in api.calls].count("getMe") == 2:
+            stop.set()
+
+    api.on_call = on_call
+    count = await asyncio.wait_for(
+        poll(settings, rasa=FakeRasaClient(), stop=stop, request=api), timeout=30
+    )
+    assert count == 2  # the customer bot and the team bot
+    assert [name for name, _ in api.calls].count("getMe") == 2

@@ -1,0 +1,168 @@
+"""Tests of bot/alerts/closing.py: routes, consent, and the closing message via the worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.alerts.closing import (
+    PersonDestination,
+    collect_inbox,
+    save_route,
+    set_consent,
+    store_inbox,
+)
+from bot.alerts.destinations import FakeDestination
+from bot.alerts.worker import deliver_due
+from bot.alerts.workflow import Actor, Transition, apply
+from bot.channels.outbound import FakeIntentTrigger, FakeSender, Route
+from bot.feedback import Audience, Message, record
+from bot.storage.models import AlertOutboxRecord, ContactRouteRecord, OutboxStatus
+
+ALEX = Actor("telegram", "1", "Alex")
+
+
+def routes(services: Any) -> list[ContactRouteRecord]:
+    with services.sessions() as session:
+        return list(session.scalars(select(ContactRouteRecord).order_by(ContactRouteRecord.id)))
+
+
+def closing_rows(services: Any) -> list[AlertOutboxRecord]:
+    with services.sessions() as session:
+        return list(
+            session.scalars(select(AlertOutboxRecord).where(AlertOutboxRecord.kind == "closing"))
+        )
+
+
+def resolved_feedback(services: Any, conversation: str, audience: Audience, channel: str) -> int:
+    feedback_id = record(
+        Message(
+            conversation_id=conversation,
+            text="The scanner is broken again, I can't work like this",
+            language="en",
+            audience=audience,
+            channel=channel,
+        ),
+        services=services,
+    ).feedback_id
+    return feedback_id
+
+
+def test_routes_are_refreshed_and_a_refusal_erases_the_address(
+    make_services: Any, fakes: Any
+) -> None:
+    services = make_services(fakes.ANGRY)
+    kwargs = {"conversation_id": "p_1", "audience": "customer", "channel": "telegram"}
+    save_route(address="10", language="fr", services=services, **kwargs)
+    save_route(address="11", language="en", services=services, **kwargs)
+    [route] = routes(services)
+    assert (route.address, route.language, route.consent) == ("11", "en", None)
+    assert set_consent("p_1", False, services=services) == 1
+    [route] = routes(services)
+    assert route.consent is False and route.address is None and route.consent_at is not None
+    save_route(address="12", language="en", services=services, **kwargs)
+    assert routes(services)[0].address is None  # a refusal stays a refusal
+    assert set_consent("p_unknown", True, services=services) == 0
+
+
+def test_web_consent_creates_the_web_route(make_services: Any, fakes: Any) -> None:
+    services = make_services(fakes.ANGRY)
+    set_consent("p_web", True, channel="web", audience="customer", language="fr", services=services)
+    [route] = routes(services)
+    assert (route.channel, route.address, route.consent) == ("web", "p_web", True)
+
+
+def test_employee_hears_back_through_the_worker_and_rasa_outage_loses_nothing(
+    make_services: Any, fakes: Any
+) -> None:
+    clock = fakes.FixedClock()
+    services = make_services(fakes.ANGRY, clock=clock)
+    feedback_id = resolved_feedback(services, "p_emp", Audience.EMPLOYEE, "telegram")
+    save_route(
+        conversation_id="p_emp", audience="employee", channel="telegram", address="735190462",
+        language="en", services=services,
+    )  # fmt: skip
+    set_consent("p_emp", True, services=services)
+    assert apply(feedback_id, Transition.RESOLVE, ALEX, services=services).contacted
+
+    trigger = FakeIntentTrigger(
+        replies={"EXTERNAL_issue_resolved": [{"text": "Good news: it's resolved."}]}, fail_times=1
+    )
+    sender = FakeSender()
+    person = PersonDestination(services=services, trigger=trigger, sender=sender)
+    teams = FakeDestination()
+
+    def resolver(team: str, name: str) -> Any:
+        return person if name == "person" else teams
+
+    first = deliver_due(services=services, destinations=resolver)
+    [row] = closing_rows(services)
+    assert first.retried == 1 and row.status == OutboxStatus.FAILED and sender.sent == []
+    clock.advance(3600)
+    deliver_due(services=services, destinations=resolver)
+    [row] = closing_rows(services)
+    assert row.status == OutboxStatus.SENT
+    [(route, messages)] = sender.sent
+    assert (route.channel, route.address, route.audience, route.language) == (
+        "telegram", "735190462", "employee", "en"
+    )  # fmt: skip
+    assert messages == [{"text": "Good news: it's resolved."}]
+    assert [c[:2] for c in trigger.calls] == [("p_emp", "EXTERNAL_issue_resolved")] * 2
+    # the team's alerts never carried the route
+    assert teams.delivered and all("735190462" not in str(a.payload) for a in teams.delivered)
+    assert all("p_emp" not in str(a.payload) for a in teams.delivered)
+
+
+def test_consent_withdrawn_before_delivery_means_no_message(make_services: Any, fakes: Any) -> None:
+    services = make_services(fakes.ANGRY)
+    feedback_id = resolved_feedback(services, "p_c", Audience.CUSTOMER, "telegram")
+    save_route(
+        conversation_id="p_c", audience="customer", channel="telegram", address="5",
+        language="fr", services=services,
+    )  # fmt: skip
+    set_consent("p_c", True, services=services)
+    apply(feedback_id, Transition.RESOLVE, ALEX, services=services)
+    set_consent("p_c", False, services=services)
+    sender = FakeSender()
+    person = PersonDestination(services=services, trigger=FakeIntentTrigger(), sender=sender)
+    deliver_due(
+        services=services,
+        destinations=lambda team, name: person if name == "person" else FakeDestination(),
+    )
+    [row] = closing_rows(services)
+    assert row.status == OutboxStatus.DEAD and "consent" in (row.last_error or "")
+    assert sender.sent == []
+
+
+def test_inbox_roundtrip(make_services: Any, fakes: Any) -> None:
+    services = make_services(fakes.ANGRY)
+    route = Route("p_w", "customer", "web", "p_w", "fr")
+    store_inbox(route, [{"text": "un"}], services=services)
+    store_inbox(route, [{"text": "deux"}], services=services)
+    assert collect_inbox("p_w", services=services) == [{"text": "un"}, {"text": "deux"}]
+    assert collect_inbox("p_w", services=services) == []
+
+
+def test_a_dead_closing_row_is_requeued_to_the_person_never_to_a_team(
+    make_services: Any, fakes: Any
+) -> None:
+    from bot.alerts.outbox import requeue_dead
+
+    services = make_services(fakes.ANGRY)
+    feedback_id = resolved_feedback(services, "p_d", Audience.EMPLOYEE, "telegram")
+    save_route(
+        conversation_id="p_d", audience="employee", channel="telegram", address="9",
+        language="en", services=services,
+    )  # fmt: skip
+    set_consent("p_d", True, services=services)
+    apply(feedback_id, Transition.RESOLVE, ALEX, services=services)
+    broken = PersonDestination(services=services, trigger=FakeIntentTrigger(), sender=FakeSender())
+    with services.sessions.begin() as session:
+        for row in session.scalars(select(AlertOutboxRecord)):
+            row.status = OutboxStatus.DEAD.value
+    assert broken is not None
+    with services.sessions.begin() as session:
+        requeue_dead(session, company=services.company, now=services.clock())
+    rows = closing_rows(services)
+    assert [(r.destination, r.status) for r in rows] == [("person", "pending")]

@@ -1,0 +1,93 @@
+"""Tests of bot/web/workflow_api.py: the workflow over the token-protected API, the inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.alerts.closing import set_consent, store_inbox
+from bot.alerts.workflow import history
+from bot.channels.outbound import Route
+from bot.feedback import Message, record
+from bot.web.app import create_app
+from bot.web.chat import web_pseudonym
+from bot.web.rasa import FakeRasaClient
+
+TOKEN = "test-token-0123456789abcdef"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def client(services: Any) -> Iterator[TestClient]:
+    with TestClient(create_app(services=services, rasa=FakeRasaClient())) as test_client:
+        yield test_client
+
+
+def complaint(services: Any, conversation: str = "p_api") -> int:
+    message = Message(
+        conversation_id=conversation, text="ma facture est fausse, on m'a chargé deux fois",
+        language="fr", channel="web",
+    )  # fmt: skip
+    return record(message, services=services).feedback_id
+
+
+def test_acknowledge_resolve_and_resolve_again(client: TestClient, services: Any) -> None:
+    feedback_id = complaint(services)
+    body = {"actor": {"id": "ops-42", "name": "Sam"}}
+    acked = client.post(f"/api/v1/feedback/{feedback_id}/acknowledge", json=body, headers=AUTH)
+    assert acked.status_code == 200, acked.text
+    assert acked.json()["status"] == "acknowledged" and acked.json()["changed"] is True
+    assert acked.json()["event"]["actor"] == {"channel": "api", "id": "ops-42", "name": "Sam"}
+    resolved = client.post(f"/api/v1/feedback/{feedback_id}/resolve", headers=AUTH)
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    again = client.post(f"/api/v1/feedback/{feedback_id}/resolve", headers=AUTH)
+    assert again.status_code == 200
+    assert again.json()["changed"] is False and "already" in again.json()["message"]
+    assert [e.action for e in history(feedback_id, services=services)] == [
+        "acknowledged",
+        "resolved",
+    ]
+
+
+def test_reassign_and_its_errors(client: TestClient, services: Any) -> None:
+    feedback_id = complaint(services)
+    url = f"/api/v1/feedback/{feedback_id}/reassign"
+    moved = client.post(url, json={"to_team": "customer_care"}, headers=AUTH)
+    assert moved.status_code == 200 and moved.json()["team"] == "customer_care"
+    unknown = client.post(url, json={"to_team": "martians"}, headers=AUTH)
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "unknown_team"
+    assert "billing" in unknown.json()["error"]["message"]
+    garbage = client.post(url, content=b"{not json", headers=AUTH)
+    assert garbage.status_code == 400
+    client.post(f"/api/v1/feedback/{feedback_id}/resolve", headers=AUTH)
+    conflict = client.post(f"/api/v1/feedback/{feedback_id}/acknowledge", headers=AUTH)
+    assert conflict.status_code == 409
+    assert "reopen it first" in conflict.json()["error"]["message"]
+    missing = client.post("/api/v1/feedback/424242/resolve", headers=AUTH)
+    assert missing.status_code == 404
+    assert client.post(f"/api/v1/feedback/{feedback_id}/delete", headers=AUTH).status_code == 404
+
+
+def test_the_api_token_is_required(client: TestClient, services: Any) -> None:
+    feedback_id = complaint(services)
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        answer = client.post(f"/api/v1/feedback/{feedback_id}/resolve", headers=headers)
+        assert answer.status_code == 401
+    assert history(feedback_id, services=services) == []
+
+
+def test_web_inbox_is_collected_once(client: TestClient, services: Any) -> None:
+    pseudonym = web_pseudonym("browser-1", services.settings)
+    set_consent(pseudonym, True, channel="web", language="fr", services=services)
+    route = Route(pseudonym, "customer", "web", pseudonym, "fr")
+    store_inbox(route, [{"text": "Bonne nouvelle : c'est réglé."}], services=services)
+    first = client.get("/api/v1/chat/inbox", params={"conversation_id": "browser-1"})
+    assert first.status_code == 200
+    assert first.json() == {"replies": [{"text": "Bonne nouvelle : c'est réglé."}]}
+    assert client.get("/api/v1/chat/inbox", params={"conversation_id": "browser-1"}).json() == {
+        "replies": []
+    }
+    assert client.get("/api/v1/chat/inbox").status_code == 400
