@@ -43,7 +43,8 @@ setup: $(VENV)/.installed $(RASA_VENV)/.installed .env ## Create both environmen
 	@echo "==> .env: creating it from .env.example with fresh local secrets"
 	@sed -e "s/^VECU_API_TOKEN=.*/VECU_API_TOKEN=$$(openssl rand -hex 24)/" \
 	     -e "s/^VECU_SECRET_KEY=.*/VECU_SECRET_KEY=$$(openssl rand -hex 32)/" \
-	     -e "s/^RASA_TOKEN=.*/RASA_TOKEN=$$(openssl rand -hex 24)/" .env.example > $@
+	     -e "s/^RASA_TOKEN=.*/RASA_TOKEN=$$(openssl rand -hex 24)/" \
+	     -e "s/^VECU_EVENTS_SECRET=.*/VECU_EVENTS_SECRET=$$(openssl rand -hex 32)/" .env.example > $@
 	@echo "    your API token is in .env (VECU_API_TOKEN)"
 
 # ---------------------------------------------------------------- Rasa model

@@ -209,7 +209,15 @@ def _worker(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, on_signal)
     if not args.once:
         _say("cli.worker.started", interval=services.settings.worker_interval_s)
+    from bot.surveys import run_sender  # issue 6: the contact outbox (surveys) beside alerts
+
+    sender = threading.Thread(
+        target=run_sender, kwargs={"services": services, "once": args.once, "stop": stop},
+        name="contact-sender", daemon=True,
+    )  # fmt: skip
+    sender.start()
     report = run_worker(services=services, once=args.once, stop=stop)
+    sender.join(timeout=None if args.once else 30)
     _say("cli.worker.stopped", sent=report.sent, retried=report.retried, dead=report.dead)
     return EXIT_OK
 

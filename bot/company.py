@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigurationError
 from bot.feedback import Audience, RatingScale, Severity
@@ -132,6 +132,51 @@ class CompanyInfo(_Strict):
     name: str = "Vécu"
 
 
+class QuietHours(_Strict):
+    """Hours (in the person's time zone) when no solicitation is sent: it waits until ``end``."""
+
+    start: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ContactPolicy(_Strict):
+    """The contact ledger's rules (issue 6): consent default, frequency caps, quiet hours.
+
+    Attributes:
+        default_consent: whether a person with no consent row may be surveyed (a business
+            relationship; an opt-out always wins).
+        survey_per_person_days: at most one survey per person in this many days.
+        survey_per_touchpoint_days: at most one survey per person and touchpoint in this many
+            days.
+        expectation_per_person_days: at most one expectation question per person in this many
+            days (counted apart from surveys).
+        quiet_hours: no solicitation in these hours of the person's time zone (deferred).
+        default_time_zone: the time zone of a person whose events name none (IANA name).
+        max_attempts: delivery attempts before an outbox row is ``dead``.
+    """
+
+    default_consent: bool = True
+    survey_per_person_days: float = Field(default=7, ge=0)
+    survey_per_touchpoint_days: float = Field(default=30, ge=0)
+    expectation_per_person_days: float = Field(default=7, ge=0)
+    quiet_hours: QuietHours | None = Field(default_factory=QuietHours)
+    default_time_zone: str = "America/Toronto"
+    max_attempts: int = Field(default=8, ge=1, le=100)
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name such as America/Toronto)"
+            ) from None
+        return value
+
+
 class Company(_Strict):
     """The validated company configuration (see ``company.yml``)."""
 
@@ -148,6 +193,7 @@ class Company(_Strict):
     teams: dict[str, Team]
     touchpoints: dict[str, Touchpoint]
     severity_rules: list[SeverityRule] = Field(min_length=1)
+    contact_policy: ContactPolicy = Field(default_factory=ContactPolicy)
 
     # ---- lookups -------------------------------------------------------------------------
 

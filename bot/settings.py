@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = Field(default="", alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_public_url: str = Field(default="", alias="TELEGRAM_PUBLIC_URL")
     telegram_rate_per_minute: int = Field(default=20, alias="TELEGRAM_RATE_PER_MINUTE")
+    events_secret: str = Field(default=PLACEHOLDER, alias="VECU_EVENTS_SECRET")
+    """Key of the HMAC-SHA256 signature of ``POST /api/v1/events`` (unset: refuses all)."""
 
     @model_validator(mode="after")
     def _secrets_are_set(self) -> Settings:

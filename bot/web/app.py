@@ -13,6 +13,8 @@ Routes:
 - ``POST /telegram/{audience}/webhook``: Telegram's webhook, only for the bots whose token
   is set (``TELEGRAM_CUSTOMER_TOKEN``, ``TELEGRAM_EMPLOYEE_TOKEN``); see
   :mod:`bot.channels.telegram.webhook`.
+- ``POST /api/v1/events``, ``GET /api/v1/persons/{id}``, ``GET /api/v1/persons/{id}/decisions``:
+  business events (HMAC-signed) and the person view; see :mod:`bot.web.events`.
 - ``GET /healthz``: Rasa, action server and database; 200 or 503 naming what failed.
 - ``POST/GET /api/v1/dev/webhook-sink``: development only (``VECU_ENV=development``), the
   demo alert destination of ``company.yml``: keeps the last alerts received in memory. POST
@@ -465,6 +467,10 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
     async def sink_get() -> JSONResponse:
         """What the development alert destination received, oldest first (token needed)."""
         return JSONResponse({"items": list(runtime.sink)})
+
+    from bot.web.events import mount_events  # issue 6: events and persons API
+
+    mount_events(app)
 
     settings = runtime.settings()
     if settings.telegram_customer_token or settings.telegram_employee_token:
