@@ -140,6 +140,10 @@ bench-model: $(VENV)/.installed ## Model quality and latency on the validation d
 bench-chat: $(VENV)/.installed ## p50/p95 reply time for 200 messages against a running `make run`
 	@$(PY) bench/bench_chat.py
 
+.PHONY: bench-redaction
+bench-redaction: $(VENV)/.installed ## PII redaction: precision/recall per category, time per message
+	@$(PY) bench/bench_redaction.py
+
 .PHONY: nlu-cv
 nlu-cv: $(RASA_VENV)/.installed ## Rasa NLU cross-validation per language (slow)
 	@for lang in fr en; do \

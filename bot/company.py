@@ -177,6 +177,53 @@ class ContactPolicy(_Strict):
         return value
 
 
+DEFAULT_ORDER_PATTERNS = (
+    r"(?i)\b(?:CMD|CDE|ORD|COM|FAC|INV)-?\d{4,12}\b",
+    r"(?i)\b(?:commande|order|facture|invoice|bon|colis|parcel|dossier|ticket|r[ée]f[ée]rence|"
+    r"ref|suivi|tracking)\s*(?:n[°o]\.?|no\.?|num[ée]ro|number|#|:)?\s*#?"
+    r"(?P<id>(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,30})\b",
+)
+"""Order-number patterns used when ``privacy.order_patterns`` is not given."""
+
+
+class PrivacyConfig(_Strict):
+    """Personal data: redaction, raw text, retention (issue 6; see ``bot/redaction.py``).
+
+    Attributes:
+        keep_raw_text: also keep the text as received (``feedback.raw_text``), for the person's
+            right of access and audits; off by default: only the redacted text is stored (the
+            model scores the raw text before it is redacted, in memory).
+        retention_days: feedback, business events and contact-ledger rows older than this are
+            purged (``vecu privacy purge``, and the worker once a day).
+        retention_action: ``anonymise`` keeps feedback as anonymised aggregates (no text, no
+            conversation id, no link); ``delete`` removes the rows.
+        order_patterns: regular expressions of your order/invoice/ticket numbers; a named group
+            ``id`` redacts only that part of the match.
+        name_models: the spaCy package finding names, per language (defaults in
+            ``bot.redaction.DEFAULT_MODELS``).
+    """
+
+    keep_raw_text: bool = False
+    retention_days: int = Field(default=365, ge=1, le=36500)
+    retention_action: Literal["anonymise", "delete"] = "anonymise"
+    order_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_ORDER_PATTERNS))
+    name_models: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("order_patterns")
+    @classmethod
+    def _valid_patterns(cls, value: list[str]) -> list[str]:
+        for index, pattern in enumerate(value):
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"pattern {index} is not a valid regular expression: {exc}"
+                ) from None
+            if compiled.search(""):
+                raise ValueError(f"pattern {index} matches the empty text")
+        return value
+
+
 class Company(_Strict):
     """The validated company configuration (see ``company.yml``)."""
 
@@ -194,6 +241,7 @@ class Company(_Strict):
     touchpoints: dict[str, Touchpoint]
     severity_rules: list[SeverityRule] = Field(min_length=1)
     contact_policy: ContactPolicy = Field(default_factory=ContactPolicy)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     # ---- lookups -------------------------------------------------------------------------
 
@@ -432,6 +480,23 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
         if name is not None and name in names_seen:
             problems.append(f"{where}.name: duplicate rule name {name!r}")
         names_seen.add(name)
+    privacy, policy = _dict(data.get("privacy")), _dict(data.get("contact_policy"))
+    retention = privacy.get("retention_days", 365)
+    for cap in (
+        "survey_per_person_days",
+        "survey_per_touchpoint_days",
+        "expectation_per_person_days",
+    ):
+        days = policy.get(cap, 30 if cap == "survey_per_touchpoint_days" else 7)
+        if (
+            isinstance(retention, int | float)
+            and isinstance(days, int | float)
+            and retention <= days
+        ):
+            problems.append(
+                f"privacy.retention_days: {retention} days is not longer than "
+                f"contact_policy.{cap} ({days}): the purge would erase what the caps count"
+            )
     return problems
 
 

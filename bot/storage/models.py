@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -142,6 +143,11 @@ class FeedbackRecord(Base):
     )
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # issue 6, privacy: ``text`` is redacted (``redacted`` true) unless redaction failed or the
+    # row predates it; ``raw_text`` is the text as received, kept only with
+    # ``privacy.keep_raw_text``.
+    raw_text: Mapped[str | None] = mapped_column(Text)
+    redacted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     decisions: Mapped[list[RoutingDecisionRecord]] = relationship(
         back_populates="feedback", cascade="all, delete-orphan", passive_deletes=True
@@ -365,3 +371,43 @@ class ContactOutboxRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+# --- issue 6, privacy: who read or changed personal data ----------------------------------------
+
+
+class AuditAction(StrEnum):
+    """What was done to a person's data (one ``privacy_audit`` row each)."""
+
+    VIEW = "view"  # the person view was read
+    EXPORT = "export"  # everything about the person was exported (right of access)
+    ERASE = "erase"  # the person was erased (right to erasure)
+    PURGE = "purge"  # the retention job removed or anonymised old data
+    REDACT = "redact"  # stored texts were redacted after the fact
+
+
+class ActorKind(StrEnum):
+    """Who acted, by the door they came through."""
+
+    API_TOKEN = "api_token"  # the JSON API (actor: a fingerprint of the token, never the token)
+    CLI = "cli"  # the `vecu` command line (actor: the operating-system user)
+    DASHBOARD = "dashboard"  # a dashboard user (actor: their login)
+    SYSTEM = "system"  # the worker's scheduled jobs
+
+
+class PrivacyAuditRecord(Base):
+    """One read or change of personal data: who, through which door, what, about whom, when.
+
+    ``person_id`` is not a foreign key: the row must outlive the person's erasure (it then
+    points at nothing and reveals nothing but that an erasure happened).
+    """
+
+    __tablename__ = "privacy_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

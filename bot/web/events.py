@@ -43,6 +43,7 @@ from bot.storage.models import (
 
 if TYPE_CHECKING:
     from bot.persons import PersonLinks
+    from bot.rights import Actor
     from bot.services import Services
     from bot.surveys import Outbound
 
@@ -72,13 +73,17 @@ def decision_item(row: ContactDecisionRecord, event_ids: dict[int, str]) -> dict
     }
 
 
-def person_view(links: PersonLinks, *, secret: str, session: Any) -> dict[str, Any]:
+def person_view(
+    links: PersonLinks, *, secret: str, session: Any, company: Any = None
+) -> dict[str, Any]:
     """The person view: identities, consents and one timeline, oldest first.
 
     Employees (and people who are both) are shown pseudonymously: identities as pseudonyms,
-    no event attributes, no alerts.
+    no event attributes, no alerts. Feedback text is shown redacted
+    (:func:`bot.redaction.stored_text`, with ``company``'s order patterns).
     """
     from bot.privacy import pseudonym
+    from bot.redaction import stored_text
 
     person = links.person
     customer_only = person.kind == PersonKind.CUSTOMER.value
@@ -123,7 +128,7 @@ def person_view(links: PersonLinks, *, secret: str, session: Any) -> dict[str, A
                 "touchpoint": feedback.touchpoint,
                 "rating": feedback.rating,
                 "scale": feedback.scale,
-                "text": feedback.text,
+                "text": stored_text(feedback, company=company),
                 "sentiment": feedback.sentiment_label,
                 "emotion": feedback.emotion_label,
                 "team": feedback.team,
@@ -183,6 +188,7 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
     settings (:func:`bot.surveys.default_outbound`).
     """
     from bot.web.app import ApiError, require_token
+    from bot.web.privacy import actor_from_request
 
     router = APIRouter()
 
@@ -208,7 +214,7 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
         from bot.surveys import send_one
 
         try:
-            await send_one(outbox_id, outbound=_outbound(), services=_services())
+            await send_one(outbox_id, sender=_outbound(), services=_services())
         except Exception:  # the worker retries it: never lose the row, never crash the app
             log.exception("immediate send of contact %s failed; the worker will retry", outbox_id)
 
@@ -245,16 +251,29 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
             background.add_task(_send_now, outcome.outbox_id)
         return JSONResponse(outcome.as_json(), status_code=200 if outcome.duplicate else 202)
 
-    def _links(person_id: str) -> tuple[Any, Any]:
+    def _links(person_id: str, actor: Actor, route: str) -> tuple[Any, Any]:
         from bot.persons import linked
         from bot.privacy import secret_key
+        from bot.rights import audit
+        from bot.storage.models import AuditAction
 
         current = _services()
-        with current.sessions() as session:
+        with current.sessions.begin() as session:
             links = linked(session=session, person_id=person_id)
             if links is None:
                 return None, None
-            view = person_view(links, secret=secret_key(current.settings), session=session)
+            # privacy (issue 6): every read of a person's data is logged, in this transaction
+            audit(
+                session=session,
+                actor=actor,
+                action=AuditAction.VIEW,
+                person_id=person_id,
+                now=current.clock(),
+                detail={"route": route},
+            )
+            view = person_view(
+                links, secret=secret_key(current.settings), session=session, company=current.company
+            )
             event_ids = {
                 e.id: e.event_id
                 for e in session.scalars(
@@ -267,17 +286,19 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
             return view, decisions
 
     @router.get("/api/v1/persons/{person_id}", dependencies=[Depends(require_token)])
-    async def get_person(person_id: str) -> JSONResponse:
-        """The person view (identities, consent, timeline)."""
-        view, _ = await run_in_threadpool(_links, person_id)
+    async def get_person(person_id: str, request: Request) -> JSONResponse:
+        """The person view (identities, consent, timeline); audited."""
+        actor = actor_from_request(request)
+        view, _ = await run_in_threadpool(_links, person_id, actor, "person")
         if view is None:
             raise ApiError(404, "not_found", t("events.api.person_not_found", API_LANGUAGE))
         return JSONResponse(view)
 
     @router.get("/api/v1/persons/{person_id}/decisions", dependencies=[Depends(require_token)])
-    async def get_decisions(person_id: str) -> JSONResponse:
-        """Every contact-ledger decision for the person, oldest first."""
-        view, decisions = await run_in_threadpool(_links, person_id)
+    async def get_decisions(person_id: str, request: Request) -> JSONResponse:
+        """Every contact-ledger decision for the person, oldest first; audited."""
+        actor = actor_from_request(request)
+        view, decisions = await run_in_threadpool(_links, person_id, actor, "decisions")
         if view is None:
             raise ApiError(404, "not_found", t("events.api.person_not_found", API_LANGUAGE))
         return JSONResponse({"person_id": person_id, "items": decisions})

@@ -150,9 +150,33 @@ def upgrade() -> None:
         op.f("ix_contact_outbox_next_attempt_at"), "contact_outbox", ["next_attempt_at"]
     )
     # --- privacy (issue 6): the privacy helper's tables go below this line ---
+    op.create_table(
+        "privacy_audit",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        _when("created_at"),
+        sa.Column("actor_kind", sa.String(length=16), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("person_id", sa.String(length=32), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_audit")),
+    )
+    op.create_index(op.f("ix_privacy_audit_created_at"), "privacy_audit", ["created_at"])
+    op.create_index(op.f("ix_privacy_audit_person_id"), "privacy_audit", ["person_id"])
+    with op.batch_alter_table("feedback") as batch:
+        batch.add_column(sa.Column("raw_text", sa.Text(), nullable=True))
+        batch.add_column(
+            sa.Column("redacted", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("feedback") as batch:
+        batch.drop_column("redacted")
+        batch.drop_column("raw_text")
+    op.drop_index(op.f("ix_privacy_audit_person_id"), table_name="privacy_audit")
+    op.drop_index(op.f("ix_privacy_audit_created_at"), table_name="privacy_audit")
+    op.drop_table("privacy_audit")
     # --- privacy (issue 6): the privacy helper's drops go above my tables ---
     for table in ("contact_outbox", "contact_decision", "touchpoint_event", "consent"):
         op.drop_table(table)
