@@ -29,12 +29,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import ledger
+from bot.channels import outbound
 from bot.errors import DeliveryError, UpstreamError
 from bot.i18n import normalize_language
 from bot.services import Services, get_services
@@ -55,7 +57,6 @@ log = logging.getLogger(__name__)
 CLAIM_S = 120.0
 """A claimed row not finished after this long (a crashed sender) is due again."""
 MAX_DELAY_S = 3600.0
-MAX_CALLBACK_DATA_BYTES = 64
 
 
 @dataclass(frozen=True)
@@ -120,120 +121,83 @@ class FakeOutbound:
         """See :meth:`Outbound.aclose`."""
 
 
-def _keyboard(buttons: Sequence[Any]) -> dict[str, Any] | None:
-    keys = [
-        {"text": str(b["title"]), "callback_data": str(b["payload"])}
-        for b in buttons
-        if isinstance(b, Mapping)
-        and b.get("title") is not None
-        and b.get("payload")
-        and len(str(b["payload"]).encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES
-    ]
-    if not keys:
-        return None
-    rows = [keys] if len(keys) <= 5 else [[key] for key in keys]
-    return {"inline_keyboard": rows}
-
-
 class RasaTelegramOutbound:
-    """The real :class:`Outbound`: Rasa's HTTP API, then the Telegram Bot API.
+    """The real :class:`Outbound`, on :mod:`bot.channels.outbound` (the shared delivery module).
 
     1. ``POST {RASA_URL}/conversations/{id}/tracker/events``: the conversation's language,
-       audience and channel slots (the conversation may not exist yet);
-    2. ``POST {RASA_URL}/conversations/{id}/trigger_intent``: Rasa answers the messages;
-    3. ``sendMessage`` on the bot of the person's audience, buttons as an inline keyboard
-       (their ``callback_data`` is the payload, as the Telegram gateway expects).
+       audience and channel slots (a person Vécu writes to first has no conversation yet, and
+       the survey's words must be in their language from the first message);
+    2. :func:`bot.channels.outbound.notify`: ``trigger_intent``, then ``sendMessage`` through
+       the bot of the person's audience, buttons as an inline keyboard whose ``callback_data``
+       is the payload (what the Telegram gateway expects when it is pressed).
+
+    The shared module is synchronous: it runs in a worker thread.
 
     Args:
         settings: Rasa URL and token, Telegram tokens and Bot API base URL.
         transport: an httpx transport (tests).
     """
 
-    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None):
         self.settings = settings
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._client = httpx.Client(transport=transport)
+        self._trigger = outbound.RasaIntentTrigger(
+            settings.rasa_url, settings.rasa_token, timeout_s=settings.rasa_timeout_s,
+            client=self._client,
+        )  # fmt: skip
+        telegram = outbound.TelegramSender(
+            {
+                "customer": settings.telegram_customer_token,
+                "employee": settings.telegram_employee_token,
+            },
+            base_url=settings.telegram_api_base_url,
+            client=self._client,
+        )
+        self._sender = outbound.RoutingSender({IdentityKind.TELEGRAM.value: telegram})
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            timeout = self.settings.rasa_timeout_s
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
-                transport=self._transport,
-            )
-        return self._client
-
-    async def _rasa(self, path: str, body: Any) -> Any:
-        url = f"{self.settings.rasa_url.rstrip('/')}/conversations/{path}"
+    def _prime(self, target: Target) -> None:
+        """Set the conversation's language, audience and channel slots in Rasa."""
+        slots = {"language": target.language, "audience": target.audience,
+                 "channel": target.channel}  # fmt: skip
+        url = (
+            f"{self.settings.rasa_url.rstrip('/')}/conversations/"
+            f"{quote(target.conversation_id, safe='')}/tracker/events"
+        )
         try:
-            response = await self._http().post(
-                url, json=body, params={"token": self.settings.rasa_token}
+            response = self._client.post(
+                url,
+                params={"token": self.settings.rasa_token},
+                json=[{"event": "slot", "name": k, "value": v} for k, v in slots.items()],
+                timeout=self.settings.rasa_timeout_s,
             )
         except httpx.HTTPError as exc:
             raise UpstreamError(f"Rasa unreachable: {type(exc).__name__}") from exc
-        if response.status_code >= 400:
-            raise UpstreamError(f"Rasa answered HTTP {response.status_code}: {response.text[:200]}")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise UpstreamError("Rasa answered a body that is not JSON") from exc
+        if response.status_code in (401, 403):
+            raise outbound.PermanentOutboundError(f"Rasa refused: HTTP {response.status_code}")
+        if not response.is_success:
+            raise UpstreamError(f"Rasa answered HTTP {response.status_code}")
 
-    def _token(self, audience: str) -> str:
-        token = (
-            self.settings.telegram_employee_token
-            if audience == "employee"
-            else self.settings.telegram_customer_token
+    def _deliver(self, target: Target, intent: str, entities: Mapping[str, Any]) -> int:
+        route = outbound.Route(
+            conversation_id=target.conversation_id,
+            audience=target.audience,
+            channel=target.channel,
+            address=target.address,
+            language=target.language,
         )
-        if not token:
-            raise DeliveryError(f"no Telegram token for the {audience} bot")
-        return token
-
-    async def _telegram(self, audience: str, chat_id: str, text: str, markup: Any) -> None:
-        base = self.settings.telegram_api_base_url.rstrip("/")
-        url = f"{base}{self._token(audience)}/sendMessage"
-        body: dict[str, Any] = {"chat_id": int(chat_id), "text": text}
-        if markup is not None:
-            body["reply_markup"] = markup
-        try:
-            response = await self._http().post(url, json=body)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"Telegram unreachable: {type(exc).__name__}") from exc
-        if response.status_code >= 400:
-            raise DeliveryError(f"Telegram answered HTTP {response.status_code}")
+        self._prime(target)
+        messages = outbound.notify(
+            route, intent, trigger=self._trigger, sender=self._sender, entities=entities
+        )
+        return len(messages)
 
     async def trigger(self, target: Target, intent: str, entities: Mapping[str, Any]) -> int:
         """See :meth:`Outbound.trigger`."""
-        if target.channel != IdentityKind.TELEGRAM.value:
-            raise DeliveryError(f"cannot write first on channel {target.channel!r}")
-        conversation = target.conversation_id
-        slots = {"language": target.language, "audience": target.audience, "channel": "telegram"}
-        events = [{"event": "slot", "name": k, "value": v} for k, v in slots.items()]
-        await self._rasa(f"{conversation}/tracker/events", events)
-        answer = await self._rasa(
-            f"{conversation}/trigger_intent", {"name": intent, "entities": dict(entities)}
-        )
-        messages = answer.get("messages") if isinstance(answer, dict) else None
-        sent = 0
-        for item in messages or []:
-            if not isinstance(item, Mapping):
-                continue
-            text = item.get("text")
-            markup = _keyboard(list(item.get("buttons") or []))
-            if not isinstance(text, str) or not text:
-                if markup is None:
-                    continue
-                text = "…"
-            await self._telegram(target.audience, target.address, text, markup)
-            sent += 1
-        if sent == 0:
-            raise UpstreamError(f"Rasa gave no message for {intent} (is it in domain.yml?)")
-        return sent
+        return await asyncio.to_thread(self._deliver, target, intent, dict(entities))
 
     async def aclose(self) -> None:
         """See :meth:`Outbound.aclose`."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        self._client.close()
 
 
 def default_outbound(settings: Settings) -> Outbound:
@@ -333,7 +297,7 @@ def _recheck(
 async def send_one(
     row_id: int,
     *,
-    outbound: Outbound,
+    sender: Outbound,
     services: Services | None = None,
     rng: random.Random | None = None,
     report: SendReport | None = None,
@@ -389,8 +353,11 @@ async def send_one(
             report.cancelled += 1
         return report
     error: str | None = None
+    permanent = False
     try:
-        await outbound.trigger(target, intent, entities)
+        await sender.trigger(target, intent, entities)
+    except outbound.PermanentOutboundError as exc:
+        error, permanent = str(exc), True
     except (UpstreamError, DeliveryError) as exc:
         error = str(exc)
     except Exception as exc:  # an outbound bug must not lose the row
@@ -413,7 +380,7 @@ async def send_one(
                 row.latency_ms = max(0, int((now - start).total_seconds() * 1000))
                 report.sent += 1
                 log.info("contact %s delivered (%s ms after the event)", row_id, row.latency_ms)
-            elif row.attempts >= policy.max_attempts:
+            elif permanent or row.attempts >= policy.max_attempts:
                 row.status = ContactStatus.DEAD.value
                 row.last_error = error
                 report.dead += 1
@@ -451,34 +418,34 @@ def due_ids(services: Services, *, limit: int = 50) -> list[int]:
 
 
 async def send_due(
-    *, outbound: Outbound, services: Services | None = None, rng: random.Random | None = None
+    *, sender: Outbound, services: Services | None = None, rng: random.Random | None = None
 ) -> SendReport:
     """One pass: every due row is attempted once, one after the other (caps see each other)."""
     services = services or get_services()
     report = SendReport()
     for row_id in await asyncio.to_thread(due_ids, services):
-        await send_one(row_id, outbound=outbound, services=services, rng=rng, report=report)
+        await send_one(row_id, sender=sender, services=services, rng=rng, report=report)
     return report
 
 
 def run_sender(
     *,
     services: Services | None = None,
-    outbound: Outbound | None = None,
+    sender: Outbound | None = None,
     once: bool = False,
     stop: threading.Event | None = None,
 ) -> SendReport:
     """Deliver the contact outbox until ``stop`` is set (or one pass with ``once``)."""
     services = services or get_services()
     stop = stop or threading.Event()
-    outbound = outbound or default_outbound(services.settings)
+    sender = sender or default_outbound(services.settings)
     total = SendReport()
 
     async def loop() -> None:
         try:
             while True:
                 try:
-                    report = await send_due(outbound=outbound, services=services)
+                    report = await send_due(sender=sender, services=services)
                 except Exception:
                     log.exception("the contact outbox cannot be read; retrying")
                     report = SendReport()
@@ -491,7 +458,7 @@ def run_sender(
                     if stop.is_set():
                         return
         finally:
-            await outbound.aclose()
+            await sender.aclose()
 
     asyncio.run(loop())
     return total

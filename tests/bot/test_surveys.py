@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from bot import ledger
+from bot.channels.outbound import PermanentOutboundError
 from bot.events import parse_event, receive
 from bot.services import FixedClock, Services
 from bot.settings import Settings
@@ -42,7 +43,7 @@ def test_a_sent_decision_is_delivered_once_with_its_latency(make_services: ...) 
     outcome = event(services)
     fake = FakeOutbound()
     clock.advance(0.8)
-    report = asyncio.run(send_one(outcome.outbox_id, outbound=fake, services=services))
+    report = asyncio.run(send_one(outcome.outbox_id, sender=fake, services=services))
     assert report.sent == 1
     [(target, intent, entities)] = fake.calls
     assert intent == "EXTERNAL_survey" and entities == {"touchpoint": "delivery"}
@@ -53,7 +54,7 @@ def test_a_sent_decision_is_delivered_once_with_its_latency(make_services: ...) 
     [row] = outbox(services)
     assert row.status == "sent" and row.latency_ms == 800 and row.attempts == 1
     # A second sender (the worker) finds nothing left to do.
-    assert asyncio.run(send_due(outbound=fake, services=services)).attempted == 0
+    assert asyncio.run(send_due(sender=fake, services=services)).attempted == 0
     assert len(fake.calls) == 1
 
 
@@ -63,14 +64,14 @@ def test_rasa_down_keeps_the_row_and_retries_until_dead(make_services: ...) -> N
     event(services)
     down = FakeOutbound(fail=True)
     rng = random.Random(1)
-    report = asyncio.run(send_due(outbound=down, services=services, rng=rng))
+    report = asyncio.run(send_due(sender=down, services=services, rng=rng))
     [row] = outbox(services)
     assert report.retried == 1 and row.status == "pending" and row.attempts == 1
     assert "fake Rasa is down" in (row.last_error or "")
     assert row.next_attempt_at > clock()
     for _ in range(services.company.contact_policy.max_attempts - 1):
         clock.advance(3600)
-        asyncio.run(send_due(outbound=down, services=services, rng=rng))
+        asyncio.run(send_due(sender=down, services=services, rng=rng))
     [row] = outbox(services)
     assert row.status == "dead" and row.attempts == services.company.contact_policy.max_attempts
 
@@ -79,10 +80,10 @@ def test_rasa_back_delivers_what_waited(make_services: ...) -> None:
     clock = FixedClock(DAY)
     services = make_services(clock=clock)
     event(services)
-    asyncio.run(send_due(outbound=FakeOutbound(fail=True), services=services))
+    asyncio.run(send_due(sender=FakeOutbound(fail=True), services=services))
     clock.advance(3600)
     up = FakeOutbound()
-    assert asyncio.run(send_due(outbound=up, services=services)).sent == 1
+    assert asyncio.run(send_due(sender=up, services=services)).sent == 1
     assert len(up.calls) == 1
 
 
@@ -94,7 +95,7 @@ def test_an_opt_out_before_sending_cancels_the_survey(make_services: ...) -> Non
         ledger.opt_out(session=session, person_id=outcome.person_id, source="opt_out:web",
                        now=services.clock())  # fmt: skip
     fake = FakeOutbound()
-    asyncio.run(send_due(outbound=fake, services=services))
+    asyncio.run(send_due(sender=fake, services=services))
     assert fake.calls == []
     assert outbox(services)[0].status == "cancelled"
 
@@ -107,9 +108,9 @@ def test_a_deferred_survey_goes_when_quiet_hours_end_after_a_new_decision(
     outcome = event(services)
     assert outcome.outcome == "deferred"
     fake = FakeOutbound()
-    assert asyncio.run(send_due(outbound=fake, services=services)).attempted == 0  # not yet
+    assert asyncio.run(send_due(sender=fake, services=services)).attempted == 0  # not yet
     clock.now = datetime(2026, 11, 24, 13, 0, 1, tzinfo=UTC)  # 08:00:01 in Toronto
-    assert asyncio.run(send_due(outbound=fake, services=services)).sent == 1
+    assert asyncio.run(send_due(sender=fake, services=services)).sent == 1
     with services.sessions() as session:
         outcomes = session.scalars(
             select(ContactDecisionRecord.outcome).order_by(ContactDecisionRecord.id)
@@ -156,4 +157,20 @@ def test_rasa_telegram_outbound_sets_slots_triggers_and_sends_buttons() -> None:
     assert seen[1][1] == {"name": "EXTERNAL_survey", "entities": {"touchpoint": "delivery"}}
     keyboard = seen[3][1]["reply_markup"]["inline_keyboard"]
     assert keyboard[0][0]["callback_data"] == '/rate{"rating": 1}'
-    assert seen[3][1]["chat_id"] == 4242
+    assert seen[3][1]["chat_id"] == "4242"
+
+
+class RefusingOutbound(FakeOutbound):
+    """Telegram refuses the chat (the person blocked the bot): retrying cannot help."""
+
+    async def trigger(self, target: Target, intent: str, entities: Any) -> int:
+        raise PermanentOutboundError("Telegram refused sendMessage: HTTP 403 bot was blocked")
+
+
+def test_a_permanent_refusal_is_dead_at_once(make_services: ...) -> None:
+    services = make_services(clock=FixedClock(DAY))
+    event(services)
+    report = asyncio.run(send_due(sender=RefusingOutbound(), services=services))
+    [row] = outbox(services)
+    assert report.dead == 1 and row.status == "dead" and row.attempts == 1
+    assert "blocked" in (row.last_error or "")
