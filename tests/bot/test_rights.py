@@ -492,3 +492,26 @@ def test_retention_must_outlast_the_frequency_caps(company: Company) -> None:
     data["privacy"]["retention_days"] = 20  # the touchpoint cap looks back 30 days
     with pytest.raises(ConfigurationError, match=r"privacy\.retention_days: 20 days"):
         parse_company(data)
+
+
+def test_a_redaction_failure_loses_nothing_and_readers_redact_again(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.redaction
+
+    real = bot.redaction.redact
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("model crashed")
+
+    monkeypatch.setattr(bot.redaction, "redact", broken)
+    outcome = record(
+        Message(conversation_id="p_" + "4" * 32, text=MARIE_TEXT, language="fr"),
+        services=services,
+    )
+    with services.sessions() as session:
+        row = session.get(FeedbackRecord, outcome.feedback_id)
+        assert row is not None and row.text == MARIE_TEXT and row.redacted is False
+    monkeypatch.setattr(bot.redaction, "redact", real)
+    [view] = list(iter_feedback(services=services))
+    assert "Marie" not in view.text and "[COURRIEL]" in view.text
