@@ -115,3 +115,15 @@ def test_an_employee_touchpoint_makes_a_customer_both(make_services: ...) -> Non
     assert person is not None and person.kind == "both"
     # One survey per person per 7 days, whether they answer as a customer or an employee.
     assert (second.outcome, second.reason) == ("suppressed", "frequency_cap")
+
+
+def test_an_upcoming_event_asks_the_expectation_behind_the_same_ledger(make_services: ...) -> None:
+    services = make_services(clock=FixedClock(DAY))
+    upcoming = receive(parse_event(body("evt-up", kind="upcoming"), services), services=services)
+    assert (upcoming.outcome, upcoming.reason) == ("sent", "ok")
+    with services.sessions() as session:
+        [row] = session.scalars(select(ContactOutboxRecord)).all()
+    assert (row.purpose, row.intent) == ("expectation", "EXTERNAL_ask_expectation")
+    assert row.entities == {"touchpoint": "delivery"}
+    done = receive(parse_event(body("evt-done"), services), services=services)
+    assert done.outcome == "sent"  # the expectation question does not use up the survey cap
