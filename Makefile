@@ -43,7 +43,8 @@ setup: $(VENV)/.installed $(RASA_VENV)/.installed .env ## Create both environmen
 	@echo "==> .env: creating it from .env.example with fresh local secrets"
 	@sed -e "s/^VECU_API_TOKEN=.*/VECU_API_TOKEN=$$(openssl rand -hex 24)/" \
 	     -e "s/^VECU_SECRET_KEY=.*/VECU_SECRET_KEY=$$(openssl rand -hex 32)/" \
-	     -e "s/^RASA_TOKEN=.*/RASA_TOKEN=$$(openssl rand -hex 24)/" .env.example > $@
+	     -e "s/^RASA_TOKEN=.*/RASA_TOKEN=$$(openssl rand -hex 24)/" \
+	     -e "s/^VECU_EVENTS_SECRET=.*/VECU_EVENTS_SECRET=$$(openssl rand -hex 32)/" .env.example > $@
 	@echo "    your API token is in .env (VECU_API_TOKEN)"
 
 # ---------------------------------------------------------------- Rasa model
@@ -142,6 +143,9 @@ bench-chat: $(VENV)/.installed ## p50/p95 reply time for 200 messages against a 
 .PHONY: bench-telegram
 bench-telegram: $(VENV)/.installed ## Telegram gateway: added latency around Rasa (needs `make run`) and updates/s
 	@$(PY) bench/bench_telegram.py
+.PHONY: bench-redaction
+bench-redaction: $(VENV)/.installed ## PII redaction: precision/recall per category, time per message
+	@$(PY) bench/bench_redaction.py
 
 .PHONY: nlu-cv
 nlu-cv: $(RASA_VENV)/.installed ## Rasa NLU cross-validation per language (slow)

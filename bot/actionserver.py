@@ -31,10 +31,14 @@ _log = logging.getLogger(__name__)
 
 
 def warm_up() -> None:
-    """Build the services and score one text, so the model is loaded before a person waits."""
+    """Build the services, score one text and load the redaction models before a person waits."""
     from bot.services import get_services
 
-    get_services().scorer.score(["warm-up"])
+    services = get_services()
+    services.scorer.score(["warm-up"])
+    from bot.redaction import warm_up as warm_up_redaction
+
+    warm_up_redaction(services.company)
 
 
 async def _warm_up_in_background(app: Sanic) -> None:

@@ -14,6 +14,8 @@ Commands (each handler returns the exit code):
   status; put ``dead`` alerts back in the queue (after fixing a destination);
 * ``vecu telegram poll``: runs the Telegram bots by long polling (development);
   ``vecu telegram webhook``: registers their webhooks (``TELEGRAM_PUBLIC_URL``);
+* ``vecu privacy export|erase|purge``: people's rights and retention, see
+  :mod:`bot.privacy_cli`;
 * ``vecu model …``: added by :mod:`bot.model.cli` when that module is installed.
 
 Messages come from the ``cli.*`` catalogue, in the operator's language (``VECU_CLI_LANGUAGE``,
@@ -209,7 +211,23 @@ def _worker(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, on_signal)
     if not args.once:
         _say("cli.worker.started", interval=services.settings.worker_interval_s)
+    from bot.surveys import run_sender  # issue 6: the contact outbox (surveys) beside alerts
+
+    sender = threading.Thread(
+        target=run_sender, kwargs={"services": services, "once": args.once, "stop": stop},
+        name="contact-sender", daemon=True,
+    )  # fmt: skip
+    sender.start()
+    from bot.rights import run_retention  # issue 6: the retention purge, daily
+
+    retention = threading.Thread(
+        target=run_retention, kwargs={"services": services, "once": args.once, "stop": stop},
+        name="retention", daemon=True,
+    )  # fmt: skip
+    retention.start()
     report = run_worker(services=services, once=args.once, stop=stop)
+    retention.join(timeout=None if args.once else 30)
+    sender.join(timeout=None if args.once else 30)
     _say("cli.worker.stopped", sent=report.sent, retried=report.retried, dead=report.dead)
     return EXIT_OK
 
@@ -335,6 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
     poll.set_defaults(func=_telegram_poll)
     webhook = telegram_commands.add_parser("webhook", help=t("telegram.cli.help_webhook", lang))
     webhook.set_defaults(func=_telegram_webhook)
+
+    from bot.privacy_cli import register as register_privacy  # issue 6: rights and retention
+
+    register_privacy(commands)
 
     try:
         from bot.model import cli as model_cli

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigurationError
 from bot.feedback import Audience, RatingScale, Severity
@@ -166,6 +166,98 @@ class CompanyInfo(_Strict):
     name: str = "Vécu"
 
 
+class QuietHours(_Strict):
+    """Hours (in the person's time zone) when no solicitation is sent: it waits until ``end``."""
+
+    start: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ContactPolicy(_Strict):
+    """The contact ledger's rules (issue 6): consent default, frequency caps, quiet hours.
+
+    Attributes:
+        default_consent: whether a person with no consent row may be surveyed (a business
+            relationship; an opt-out always wins).
+        survey_per_person_days: at most one survey per person in this many days.
+        survey_per_touchpoint_days: at most one survey per person and touchpoint in this many
+            days.
+        expectation_per_person_days: at most one expectation question per person in this many
+            days (counted apart from surveys).
+        quiet_hours: no solicitation in these hours of the person's time zone (deferred).
+        default_time_zone: the time zone of a person whose events name none (IANA name).
+        max_attempts: delivery attempts before an outbox row is ``dead``.
+    """
+
+    default_consent: bool = True
+    survey_per_person_days: float = Field(default=7, ge=0)
+    survey_per_touchpoint_days: float = Field(default=30, ge=0)
+    expectation_per_person_days: float = Field(default=7, ge=0)
+    quiet_hours: QuietHours | None = Field(default_factory=QuietHours)
+    default_time_zone: str = "America/Toronto"
+    max_attempts: int = Field(default=8, ge=1, le=100)
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name such as America/Toronto)"
+            ) from None
+        return value
+
+
+DEFAULT_ORDER_PATTERNS = (
+    r"(?i)\b(?:CMD|CDE|ORD|COM|FAC|INV)-?\d{4,12}\b",
+    r"(?i)\b(?:commande|order|facture|invoice|bon|colis|parcel|dossier|ticket|r[ée]f[ée]rence|"
+    r"ref|suivi|tracking)\s*(?:n[°o]\.?|no\.?|num[ée]ro|number|#|:)?\s*#?"
+    r"(?P<id>(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,30})\b",
+)
+"""Order-number patterns used when ``privacy.order_patterns`` is not given."""
+
+
+class PrivacyConfig(_Strict):
+    """Personal data: redaction, raw text, retention (issue 6; see ``bot/redaction.py``).
+
+    Attributes:
+        keep_raw_text: also keep the text as received (``feedback.raw_text``), for the person's
+            right of access and audits; off by default: only the redacted text is stored (the
+            model scores the raw text before it is redacted, in memory).
+        retention_days: feedback, business events and contact-ledger rows older than this are
+            purged (``vecu privacy purge``, and the worker once a day).
+        retention_action: ``anonymise`` keeps feedback as anonymised aggregates (no text, no
+            conversation id, no link); ``delete`` removes the rows.
+        order_patterns: regular expressions of your order/invoice/ticket numbers; a named group
+            ``id`` redacts only that part of the match.
+        name_models: the spaCy package finding names, per language (defaults in
+            ``bot.redaction.DEFAULT_MODELS``).
+    """
+
+    keep_raw_text: bool = False
+    retention_days: int = Field(default=365, ge=1, le=36500)
+    retention_action: Literal["anonymise", "delete"] = "anonymise"
+    order_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_ORDER_PATTERNS))
+    name_models: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("order_patterns")
+    @classmethod
+    def _valid_patterns(cls, value: list[str]) -> list[str]:
+        for index, pattern in enumerate(value):
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"pattern {index} is not a valid regular expression: {exc}"
+                ) from None
+            if compiled.search(""):
+                raise ValueError(f"pattern {index} matches the empty text")
+        return value
+
+
 class Company(_Strict):
     """The validated company configuration (see ``company.yml``)."""
 
@@ -183,6 +275,8 @@ class Company(_Strict):
     teams: dict[str, Team]
     touchpoints: dict[str, Touchpoint]
     severity_rules: list[SeverityRule] = Field(min_length=1)
+    contact_policy: ContactPolicy = Field(default_factory=ContactPolicy)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     # ---- lookups -------------------------------------------------------------------------
 
@@ -428,6 +522,23 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
         if name is not None and name in names_seen:
             problems.append(f"{where}.name: duplicate rule name {name!r}")
         names_seen.add(name)
+    privacy, policy = _dict(data.get("privacy")), _dict(data.get("contact_policy"))
+    retention = privacy.get("retention_days", 365)
+    for cap in (
+        "survey_per_person_days",
+        "survey_per_touchpoint_days",
+        "expectation_per_person_days",
+    ):
+        days = policy.get(cap, 30 if cap == "survey_per_touchpoint_days" else 7)
+        if (
+            isinstance(retention, int | float)
+            and isinstance(days, int | float)
+            and retention <= days
+        ):
+            problems.append(
+                f"privacy.retention_days: {retention} days is not longer than "
+                f"contact_policy.{cap} ({days}): the purge would erase what the caps count"
+            )
     return problems
 
 

@@ -223,6 +223,17 @@ def _outcome(row: Any, *, told: bool) -> Outcome:
     )
 
 
+def _redacted_text(text: str, language: str, company: Any) -> tuple[str, bool]:
+    """``(text to store, whether it is redacted)``; never raises."""
+    from bot.redaction import redact
+
+    try:
+        return redact(text, language, company=company).text, True
+    except Exception:  # never lose feedback because redaction failed
+        _log.exception("redaction failed; the text is stored flagged as not redacted")
+        return text, False
+
+
 def record(message: Message, *, services: Services | None = None) -> Outcome:
     """Score, route and store one message, with its routing decision and alert outbox rows.
 
@@ -278,6 +289,10 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
             model_version = UNAVAILABLE_MODEL
     sentiment = dict(scores.sentiment) if scores else {}
     emotions = dict(scores.emotions) if scores else {}
+    # The model and the touchpoint/keyword rules see the raw text, in memory; what is stored,
+    # alerted and exported is redacted (bot/redaction.py). A redaction failure stores the
+    # text unredacted and flagged, so every reader redacts it again: nothing is lost.
+    stored_text, redacted = _redacted_text(text, message.language, company)
 
     now = services.clock()
     try:
@@ -316,7 +331,9 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
                 touchpoint_source=match.source.value,
                 rating=rating,
                 scale=scale.value if scale else None,
-                text=text,
+                text=stored_text,
+                raw_text=text if company.privacy.keep_raw_text else None,
+                redacted=redacted,
                 original_length=original_length,
                 truncated=truncated,
                 sentiment_label=signals.sentiment_label,
@@ -453,7 +470,9 @@ def set_rating(
     return _outcome(row, told=told)
 
 
-def _view(row: Any) -> FeedbackView:
+def _view(row: Any, company: Any = None) -> FeedbackView:
+    from bot.redaction import stored_text
+
     return FeedbackView(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -466,7 +485,7 @@ def _view(row: Any) -> FeedbackView:
         severity=row.severity,
         rating=row.rating,
         scale=row.scale,
-        text=row.text,
+        text=stored_text(row, company=company),
         truncated=row.truncated,
         original_length=row.original_length,
         sentiment_label=row.sentiment_label,
@@ -542,7 +561,7 @@ def query(
     )
     try:
         with services.sessions() as session:
-            return [_view(row) for row in session.scalars(statement)]
+            return [_view(row, services.company) for row in session.scalars(statement)]
     except SQLAlchemyError as exc:
         raise StorageError(f"the feedback could not be read: {exc.__class__.__name__}") from exc
 
@@ -576,7 +595,7 @@ def iter_feedback(
         )
         try:
             with services.sessions() as session:
-                rows = [_view(row) for row in session.scalars(statement)]
+                rows = [_view(row, services.company) for row in session.scalars(statement)]
         except SQLAlchemyError as exc:
             raise StorageError(f"the feedback could not be read: {exc.__class__.__name__}") from exc
         if not rows:

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     )
     smtp_from: str = Field(default="vecu@localhost", alias="VECU_SMTP_FROM")
     smtp_timeout_s: float = Field(default=20.0, alias="VECU_SMTP_TIMEOUT_S")
+    events_secret: str = Field(default=PLACEHOLDER, alias="VECU_EVENTS_SECRET")
+    """Key of the HMAC-SHA256 signature of ``POST /api/v1/events`` (unset: refuses all)."""
 
     @model_validator(mode="after")
     def _secrets_are_set(self) -> Settings:

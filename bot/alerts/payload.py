@@ -4,7 +4,9 @@ This module owns :func:`build_payload` (Vécu's JSON alert document, schema
 ``vecu.alert/1``) and :func:`slack_body` (a Slack-compatible ``{"text", "blocks"}`` body made
 from it). Sentences come from the ``alerts.*`` catalogue (``bot/locales/<lang>/alerts.yml``).
 
-Privacy rules enforced here: a confidential alert carries no excerpt; an employee's alert
+Privacy rules enforced here: the excerpt is redacted (:func:`bot.redaction.stored_text`:
+no name, e-mail, phone, postal code, card or order number); a confidential alert carries no
+excerpt; an employee's alert
 never carries the sender's (pseudonymous) id; Slack bodies escape user text so it cannot
 mention ``@channel`` or inject links.
 """
@@ -15,6 +17,7 @@ from typing import Any
 
 from bot.company import Company
 from bot.i18n import catalogue, normalize_language, t
+from bot.redaction import stored_text
 from bot.storage.models import FeedbackRecord
 
 SCHEMA = "vecu.alert/1"
@@ -84,7 +87,9 @@ def build_payload(
             maximum=SCALE_MAX.get(scale, "?"),
             scale=_label("alerts.scale", scale, language),
         )
-    text_excerpt = None if feedback.confidential else excerpt(feedback.text)
+    text_excerpt = (
+        None if feedback.confidential else excerpt(stored_text(feedback, company=company))
+    )
     title = t(
         f"alerts.title.{kind}",
         language,

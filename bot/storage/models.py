@@ -12,6 +12,12 @@ This module owns the three tables written together by :func:`bot.feedback.record
   feedback's issue and when (the feedback row carries the resulting ``status``);
 * ``contact_route``: how to reach a person back on their channel, and their consent;
 * ``web_inbox``: closed-loop messages waiting for a web chat page.
+* issue 6, one person and one contact ledger: ``person`` (customer, employee or both; never
+  a name), ``person_identity`` (Telegram chat ids, web sessions, business-system ids, each
+  with the pseudonymous ``conversation_id`` that links the person to ``feedback`` rows),
+  ``consent`` (per purpose), ``touchpoint_event`` (business events, unique ``event_id``),
+  ``contact_decision`` (every sent/suppressed/deferred decision with its reason) and
+  ``contact_outbox`` (solicitations waiting to be delivered by the worker).
 
 The schema itself is created by the Alembic migrations in ``bot/storage/migrations``,
 never by ``create_all`` in production; a test checks that both agree.
@@ -37,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -138,6 +145,11 @@ class FeedbackRecord(Base):
     )
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # issue 6, privacy: ``text`` is redacted (``redacted`` true) unless redaction failed or the
+    # row predates it; ``raw_text`` is the text as received, kept only with
+    # ``privacy.keep_raw_text``.
+    raw_text: Mapped[str | None] = mapped_column(Text)
+    redacted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     decisions: Mapped[list[RoutingDecisionRecord]] = relationship(
         back_populates="feedback", cascade="all, delete-orphan", passive_deletes=True
@@ -243,6 +255,56 @@ class ContactRouteRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+# --- issue 6: one person, one contact ledger, touchpoint events -------------------------------
+
+
+class PersonKind(StrEnum):
+    """Whether a person is a customer, an employee, or both (the same human can be both)."""
+
+    CUSTOMER = "customer"
+    EMPLOYEE = "employee"
+    BOTH = "both"
+
+
+class IdentityKind(StrEnum):
+    """The kinds of identities linked to a person."""
+
+    EXTERNAL = "external"  # an id from a business system (CRM, HRIS…), given in events
+    TELEGRAM = "telegram"  # a Telegram private chat id (scope: the bot's audience)
+    WEB = "web"  # a web chat session id
+
+
+class ContactOutcome(StrEnum):
+    """What the contact ledger decided about one solicitation."""
+
+    SENT = "sent"
+    SUPPRESSED = "suppressed"
+    DEFERRED = "deferred"
+
+
+class ContactStatus(StrEnum):
+    """Where a ``contact_outbox`` row stands."""
+
+    PENDING = "pending"  # waiting (due at ``next_attempt_at``)
+    SENDING = "sending"  # claimed by a sender
+    SENT = "sent"  # delivered
+    CANCELLED = "cancelled"  # re-checked before sending and suppressed by the ledger
+    DEAD = "dead"  # gave up: needs a human
+
+
+class PersonRecord(Base):
+    """One human, customer or employee; never a name (employees are pseudonymous)."""
+
+    __tablename__ = "person"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class WebInboxRecord(Base):
     """Messages waiting for a web chat page (the closed loop's replies on the web channel)."""
 
@@ -253,3 +315,138 @@ class WebInboxRecord(Base):
     messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PersonIdentityRecord(Base):
+    """One identity of a person on a channel or in a business system.
+
+    ``value`` is the raw id (needed to reach the person); ``conversation_id`` is the
+    pseudonym Rasa and ``feedback.conversation_id`` know the person by on that channel.
+    """
+
+    __tablename__ = "person_identity"
+    __table_args__ = (UniqueConstraint("kind", "scope", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConsentRecord(Base):
+    """A person's consent for one purpose (``surveys``, ``followup``); no row = policy default."""
+
+    __tablename__ = "consent"
+    __table_args__ = (UniqueConstraint("person_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TouchpointEventRecord(Base):
+    """A business event (``upcoming`` or ``done``) received on ``POST /api/v1/events``."""
+
+    __tablename__ = "touchpoint_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    touchpoint: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ContactDecisionRecord(Base):
+    """One decision of the contact ledger (sent, suppressed or deferred) and its reason."""
+
+    __tablename__ = "contact_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("touchpoint_event.id", ondelete="SET NULL"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(16))
+    touchpoint: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ContactOutboxRecord(Base):
+    """One solicitation to deliver (trigger an intent in the person's conversation)."""
+
+    __tablename__ = "contact_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_decision.id", ondelete="SET NULL")
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("touchpoint_event.id", ondelete="SET NULL")
+    )
+    purpose: Mapped[str] = mapped_column(String(16))
+    touchpoint: Mapped[str | None] = mapped_column(String(64))
+    intent: Mapped[str] = mapped_column(String(64))
+    entities: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+# --- issue 6, privacy: who read or changed personal data ----------------------------------------
+
+
+class AuditAction(StrEnum):
+    """What was done to a person's data (one ``privacy_audit`` row each)."""
+
+    VIEW = "view"  # the person view was read
+    EXPORT = "export"  # everything about the person was exported (right of access)
+    ERASE = "erase"  # the person was erased (right to erasure)
+    PURGE = "purge"  # the retention job removed or anonymised old data
+    REDACT = "redact"  # stored texts were redacted after the fact
+
+
+class ActorKind(StrEnum):
+    """Who acted, by the door they came through."""
+
+    API_TOKEN = "api_token"  # the JSON API (actor: a fingerprint of the token, never the token)
+    CLI = "cli"  # the `vecu` command line (actor: the operating-system user)
+    DASHBOARD = "dashboard"  # a dashboard user (actor: their login)
+    SYSTEM = "system"  # the worker's scheduled jobs
+
+
+class PrivacyAuditRecord(Base):
+    """One read or change of personal data: who, through which door, what, about whom, when.
+
+    ``person_id`` is not a foreign key: the row must outlive the person's erasure (it then
+    points at nothing and reveals nothing but that an erasure happened).
+    """
+
+    __tablename__ = "privacy_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

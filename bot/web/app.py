@@ -15,6 +15,10 @@ Routes:
   :mod:`bot.channels.telegram.webhook`.
 - ``POST /api/v1/feedback/{id}/acknowledge|resolve|reassign|reopen`` (token) and
   ``GET /api/v1/chat/inbox`` (public): see :mod:`bot.web.workflow_api`.
+- ``POST /api/v1/events``, ``GET /api/v1/persons/{id}``, ``GET /api/v1/persons/{id}/decisions``:
+  business events (HMAC-signed) and the person view; see :mod:`bot.web.events`.
+- ``GET /api/v1/privacy/persons/{id}/export``, ``POST /api/v1/privacy/persons/{id}/erase``:
+  a person's rights of access and erasure (token, audited); see :mod:`bot.web.privacy`.
 - ``GET /healthz``: Rasa, action server and database; 200 or 503 naming what failed.
 - ``POST/GET /api/v1/dev/webhook-sink``: development only (``VECU_ENV=development``), the
   demo alert destination of ``company.yml``: keeps the last alerts received in memory. POST
@@ -471,6 +475,12 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
     from bot.web.workflow_api import build_router
 
     app.include_router(build_router())
+    from bot.web.events import mount_events  # issue 6: events and persons API
+
+    mount_events(app)
+    from bot.web.privacy import mount_privacy  # issue 6: rights of access and erasure
+
+    mount_privacy(app)
 
     settings = runtime.settings()
     if (

@@ -1,0 +1,349 @@
+"""End to end (issue 6): a signed business event becomes a French survey on Telegram in seconds.
+
+The real Rasa server, action server, web app and worker run as the Procfile runs them, with a
+fresh SQLite database; a fake Telegram Bot API listens on 127.0.0.1 and the app reaches it
+through ``TELEGRAM_API_BASE_URL``, exactly as it would reach Telegram. The "Done when" of
+issue 6: a ``done`` delivery event for a Telegram customer produces a survey in French within
+seconds; the same event twice produces one; a second event the next day is suppressed with
+the reason "frequency cap"; "STOP" (said on the web chat) stops everything for that person on
+every channel; a bad signature is refused. Needs the trained Rasa model (``make e2e``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+
+from bot.language import detect
+
+pytestmark = pytest.mark.rasa
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_MODEL = ROOT / "models" / "rasa" / "vecu.tar.gz"
+TOKEN = "e2e-api-token"
+EVENTS_SECRET = "e2e-events-secret"
+BOT_TOKEN = "123456:e2e-customer-bot"
+STARTUP_TIMEOUT_S = 600  # Rasa loads its model in ~1 min alone, several on a busy machine
+SURVEY_DEADLINE_S = 10.0
+CHAT_ID = 5150
+
+
+def sign(body: bytes, secret: str) -> str:
+    """``X-Vecu-Signature`` as a business system computes it (HMAC-SHA256 of the raw body).
+
+    Written out here rather than imported from ``bot.events``: this is what the README tells
+    integrators to do, and the test proves the server accepts it.
+    """
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class FakeBotApi:
+    """A Telegram Bot API on 127.0.0.1: records every call, answers like Telegram."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    def start(self) -> str:
+        calls = self.calls
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                method = self.path.rsplit("/", 1)[-1]
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                kind = self.headers.get("Content-Type", "")
+                if "json" in kind:
+                    params = json.loads(raw or b"{}")
+                else:
+                    params = dict(parse_qsl(raw.decode()))
+                    for key in ("reply_markup",):
+                        if key in params:
+                            params[key] = json.loads(params[key])
+                calls.append((method, params))
+                result: Any = True
+                if method == "getMe":
+                    result = {"id": 1, "is_bot": True, "first_name": "Vécu", "username": "vecu_bot"}
+                elif method == "sendMessage":
+                    result = {
+                        "message_id": len(calls), "date": int(time.time()),
+                        "chat": {"id": int(params["chat_id"]), "type": "private"},
+                        "text": params["text"],
+                    }  # fmt: skip
+                body = json.dumps({"ok": True, "result": result}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
+
+    def messages_to(self, chat_id: int) -> list[dict[str, Any]]:
+        return [
+            params
+            for method, params in list(self.calls)
+            if method == "sendMessage" and str(params.get("chat_id")) == str(chat_id)
+        ]
+
+
+@dataclass
+class Stack:
+    web: str
+    bot_api: FakeBotApi
+    database: Path
+
+    def event(self, raw: bytes, signature: str | None = None) -> httpx.Response:
+        return httpx.post(
+            f"{self.web}/api/v1/events",
+            content=raw,
+            headers={
+                "Content-Type": "application/json",
+                "X-Vecu-Signature": signature or sign(raw, EVENTS_SECRET),
+            },
+            timeout=30,
+        )
+
+    def get(self, path: str) -> Any:
+        response = httpx.get(
+            f"{self.web}{path}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not RASA.exists() or not RASA_MODEL.exists():
+        pytest.fail("the end-to-end test needs the Rasa environment and model: run `make train`")
+    tmp = tmp_path_factory.mktemp("e2e-events")
+    bot_api = FakeBotApi()
+    base_url = bot_api.start()
+    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    (tmp / "endpoints.yml").write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+    )
+    database = tmp / "vecu.db"
+    env = {
+        **os.environ,
+        "VECU_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "VECU_API_TOKEN": TOKEN,
+        "VECU_SECRET_KEY": "e2e-secret-key",
+        "VECU_EVENTS_SECRET": EVENTS_SECRET,
+        "RASA_TOKEN": "e2e-rasa-token",
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "ACTIONS_URL": f"http://127.0.0.1:{actions_port}",
+        "TELEGRAM_CUSTOMER_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_BASE_URL": base_url,
+        "TELEGRAM_WEBHOOK_SECRET": "e2e-webhook-secret",
+        "VECU_ALERT_WEBHOOK_URL": "http://127.0.0.1:9/alerts",
+        "HF_HUB_OFFLINE": "1",
+    }
+    venv_bin = ROOT / ".venv" / "bin"
+    subprocess.run([str(venv_bin / "vecu"), "db", "upgrade"], env=env, cwd=ROOT, check=True)
+    commands = {
+        "rasa": [
+            str(RASA), "run", "--model", str(RASA_MODEL), "--endpoints", str(tmp / "endpoints.yml"),
+            "--credentials", "credentials.yml", "--interface", "127.0.0.1",
+            "--port", str(rasa_port), "--enable-api", "--auth-token", env["RASA_TOKEN"],
+        ],
+        "actions": [sys.executable, "-m", "bot.actionserver", "--port", str(actions_port)],
+        "web": [
+            str(venv_bin / "uvicorn"), "bot.web.app:app",
+            "--host", "127.0.0.1", "--port", str(web_port),
+        ],
+        "worker": [str(venv_bin / "vecu"), "worker"],
+    }  # fmt: skip
+    processes = []
+    for name, command in commands.items():
+        log = (tmp / f"{name}.log").open("w")
+        processes.append(
+            subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        )
+    web = f"http://127.0.0.1:{web_port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            try:
+                if httpx.get(f"{web}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                logs = "\n".join(
+                    f"--- {p.name}\n{p.read_text()[-3000:]}" for p in tmp.glob("*.log")
+                )
+                pytest.fail(f"the stack did not become healthy:\n{logs}")
+            time.sleep(2)
+        yield Stack(web=web, bot_api=bot_api, database=database)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        bot_api.server.shutdown() if bot_api.server else None
+
+
+def daytime_zone() -> str:
+    """A time zone where it is about noon now (the survey must not wait for quiet hours)."""
+    offset = 12 - datetime.now(UTC).hour  # hours to add to UTC
+    offset = max(-12, min(14, offset if offset <= 12 else offset - 24))
+    return "Etc/GMT" + (f"+{-offset}" if offset < 0 else f"-{offset}" if offset else "")
+
+
+def event(event_id: str, touchpoint: str = "delivery", when: datetime | None = None) -> bytes:
+    occurred = (when or datetime.now(UTC)).isoformat()
+    return json.dumps({
+        "event_id": event_id,
+        "person": {"external_id": "C-E2E-1", "telegram_chat_id": CHAT_ID,
+                   "web_session": "e2e-web-5150", "language": "fr", "time_zone": daytime_zone()},
+        "touchpoint": touchpoint, "kind": "done", "occurred_at": occurred,
+        "attributes": {"order": "CMD-40001"},
+    }).encode()  # fmt: skip
+
+
+def test_event_to_french_survey_once_capped_stopped_everywhere(stack: Stack) -> None:
+    # A bad signature is refused and nothing is stored.
+    refused = stack.event(event("evt-bad"), signature="sha256=" + "0" * 64)
+    assert refused.status_code == 401
+
+    # A done delivery event: the survey reaches the Telegram chat, in French, within seconds.
+    raw = event("evt-delivery-1")
+    started = time.monotonic()
+    accepted = stack.event(raw)
+    assert accepted.status_code == 202, accepted.text
+    answer = accepted.json()
+    assert (answer["decision"]["outcome"], answer["decision"]["reason"]) == ("sent", "ok")
+    survey: list[dict[str, Any]] = []
+    while time.monotonic() - started < SURVEY_DEADLINE_S:
+        survey = stack.bot_api.messages_to(CHAT_ID)
+        if any(m.get("reply_markup") for m in survey):
+            break
+        time.sleep(0.05)
+    latency = time.monotonic() - started
+    assert any(m.get("reply_markup") for m in survey), f"no survey after {latency:.1f} s: {survey}"
+    text = " ".join(str(m["text"]) for m in survey)
+    assert detect(text) == "fr", text
+    assert "Livraison" in text
+    [keyboard] = [m["reply_markup"]["inline_keyboard"] for m in survey if m.get("reply_markup")]
+    assert [b["callback_data"] for b in keyboard[0]] == [
+        f'/rate{{"rating": {n}}}' for n in range(1, 6)
+    ]
+    print(f"\nevent-to-survey latency (client side, POST to Telegram sendMessage): {latency:.3f} s")
+    stored = None
+    deadline = time.monotonic() + SURVEY_DEADLINE_S
+    while stored is None and time.monotonic() < deadline:  # "sent" is committed after delivery
+        with sqlite3.connect(stack.database) as db:
+            [(stored,)] = db.execute("SELECT latency_ms FROM contact_outbox").fetchall()
+        time.sleep(0.05)
+    print(f"event-to-survey latency (stored, received_at to delivered): {stored} ms")
+    assert stored is not None and stored < SURVEY_DEADLINE_S * 1000
+
+    # The same event again: one survey, the answer says duplicate.
+    sent_before = len(stack.bot_api.messages_to(CHAT_ID))
+    again = stack.event(raw)
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+
+    # A second delivery the next day: suppressed, "frequency cap".
+    next_day = stack.event(event("evt-delivery-2", when=datetime.now(UTC) + timedelta(days=1)))
+    assert next_day.status_code == 202
+    decision = next_day.json()["decision"]
+    assert (decision["outcome"], decision["reason"]) == ("suppressed", "frequency_cap")
+    time.sleep(2.5)  # the worker polls every second: give it a chance to misbehave
+    assert len(stack.bot_api.messages_to(CHAT_ID)) == sent_before
+
+    # "STOP" on the web chat of the same person stops everything, Telegram included.
+    stop = httpx.post(
+        f"{stack.web}/api/v1/chat",
+        json={"conversation_id": "e2e-web-5150", "text": "STOP", "language": "fr"},
+        timeout=60,
+    ).json()
+    stop_text = " ".join(reply["text"] for reply in stop["replies"])
+    assert "aucun canal" in stop_text, stop_text
+    later = stack.event(event("evt-billing-1", touchpoint="billing"))
+    decision = later.json()["decision"]
+    assert (decision["outcome"], decision["reason"]) == ("suppressed", "opted_out")
+    time.sleep(1.5)
+    assert len(stack.bot_api.messages_to(CHAT_ID)) == sent_before
+
+    person = stack.get(f"/api/v1/persons/{answer['person_id']}")
+    assert person["consent"]["surveys"]["granted"] is False
+    assert person["consent"]["surveys"]["source"] == "opt_out:web"
+    decisions = stack.get(f"/api/v1/persons/{answer['person_id']}/decisions")["items"]
+    assert [(d["event_id"], d["outcome"], d["reason"]) for d in decisions] == [
+        ("evt-delivery-1", "sent", "ok"),
+        ("evt-delivery-2", "suppressed", "frequency_cap"),
+        ("evt-billing-1", "suppressed", "opted_out"),
+    ]
+
+
+def test_event_to_survey_latency_over_twenty_people(stack: Stack) -> None:
+    """A measurement (printed, for the README), not a speed target: each survey must arrive."""
+    client_side: list[float] = []
+    for n in range(20):
+        chat = 7000 + n
+        raw = json.dumps({
+            "event_id": f"evt-latency-{n}",
+            "person": {"external_id": f"C-LAT-{n}", "telegram_chat_id": chat, "language": "fr",
+                       "time_zone": daytime_zone()},
+            "touchpoint": "store", "kind": "done", "occurred_at": datetime.now(UTC).isoformat(),
+        }).encode()  # fmt: skip
+        started = time.monotonic()
+        assert stack.event(raw).status_code == 202
+        while not any(m.get("reply_markup") for m in stack.bot_api.messages_to(chat)):
+            assert time.monotonic() - started < SURVEY_DEADLINE_S, f"no survey for chat {chat}"
+            time.sleep(0.02)
+        client_side.append(time.monotonic() - started)
+    stored: list[int] = []
+    deadline = time.monotonic() + SURVEY_DEADLINE_S
+    while len(stored) < 20 and time.monotonic() < deadline:  # "sent" is committed after delivery
+        with sqlite3.connect(stack.database) as db:
+            stored = [
+                row[0]
+                for row in db.execute(
+                    "SELECT latency_ms FROM contact_outbox"
+                    " WHERE status = 'sent' AND touchpoint = 'store'"
+                )
+            ]
+        time.sleep(0.1)
+    ordered = sorted(client_side)
+    print(
+        f"\nevent-to-survey over {len(ordered)} people, client side: p50 {ordered[9]:.3f} s, "
+        f"p95 {ordered[18]:.3f} s, max {ordered[-1]:.3f} s; stored latency_ms: "
+        f"p50 {sorted(stored)[len(stored) // 2]} ms, max {max(stored)} ms"
+    )
+    assert len(stored) == 20
