@@ -6,7 +6,8 @@ VecuError
 ├── StorageError            the database refused an operation
 ├── RoutingError            no team or destination can take an issue
 ├── DeliveryError           an alert destination failed (retried by the worker)
-└── UpstreamError           Rasa or the action server did not answer
+├── UpstreamError           Rasa or the action server did not answer
+└── AccountError            a dashboard account operation was refused (duplicate, unknown, weak)
 """
 
 from __future__ import annotations
@@ -38,3 +39,20 @@ class DeliveryError(VecuError):
 
 class UpstreamError(VecuError):
     """Rasa or the action server did not answer as expected."""
+
+
+class AccountError(VecuError):
+    """A dashboard account operation was refused (duplicate or unknown email, weak password).
+
+    Attributes:
+        code: a stable reason (``exists``, ``unknown``, ``weak_password``, ``bad_email``,
+            ``bad_role``, ``bad_team``), used to pick the message in the user's language.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class AnalyticsError(VecuError):
+    """A metrics query is invalid (unknown touchpoint or team, bad period…): a 400, not a 500."""

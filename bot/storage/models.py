@@ -114,7 +114,7 @@ class FeedbackRecord(Base):
     touchpoint: Mapped[str | None] = mapped_column(String(64), index=True)
     touchpoint_source: Mapped[str] = mapped_column(String(16))
     rating: Mapped[int | None] = mapped_column(Integer)
-    scale: Mapped[str | None] = mapped_column(String(16))
+    scale: Mapped[str | None] = mapped_column(String(16), index=True)
     text: Mapped[str] = mapped_column(Text)
     original_length: Mapped[int] = mapped_column(Integer)
     truncated: Mapped[bool] = mapped_column(Boolean)
@@ -135,6 +135,8 @@ class FeedbackRecord(Base):
     )
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # issue 5 (migration 0005): the team an employee works in (channel metadata), for analytics.
+    member_team: Mapped[str | None] = mapped_column(String(64), index=True)
 
     decisions: Mapped[list[RoutingDecisionRecord]] = relationship(
         back_populates="feedback", cascade="all, delete-orphan", passive_deletes=True
@@ -213,3 +215,23 @@ class AlertEventRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     feedback: Mapped[FeedbackRecord] = relationship(back_populates="events")
+
+
+class DashboardUserRecord(Base):
+    """A person who may log in to the dashboard (created with ``vecu users add``).
+
+    ``password_hash`` is a salted scrypt hash (:mod:`bot.web.dashboard.passwords`); ``teams``
+    limits a manager to the touchpoints, alerts and employee groups of those teams (an admin
+    sees everything). Sessions are signed cookies, not rows.
+    """
+
+    __tablename__ = "dashboard_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    teams: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
