@@ -14,6 +14,7 @@ Commands (each handler returns the exit code):
   status; put ``dead`` alerts back in the queue (after fixing a destination);
 * ``vecu telegram poll``: runs the Telegram bots by long polling (development);
   ``vecu telegram webhook``: registers their webhooks (``TELEGRAM_PUBLIC_URL``);
+* ``vecu users add|list|remove|passwd``: dashboard accounts (:mod:`bot.web.dashboard.cli`);
 * ``vecu model …``: added by :mod:`bot.model.cli` when that module is installed.
 
 Messages come from the ``cli.*`` catalogue, in the operator's language (``VECU_CLI_LANGUAGE``,
@@ -335,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
     poll.set_defaults(func=_telegram_poll)
     webhook = telegram_commands.add_parser("webhook", help=t("telegram.cli.help_webhook", lang))
     webhook.set_defaults(func=_telegram_webhook)
+
+    from bot.web.dashboard import cli as users_cli
+
+    users_cli.register(commands)
 
     try:
         from bot.model import cli as model_cli

@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = Field(default="", alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_public_url: str = Field(default="", alias="TELEGRAM_PUBLIC_URL")
     telegram_rate_per_minute: int = Field(default=20, alias="TELEGRAM_RATE_PER_MINUTE")
+    dashboard_session_max_age_s: int = Field(
+        default=8 * 3600, ge=60, alias="VECU_DASHBOARD_SESSION_MAX_AGE_S"
+    )
+    dashboard_login_max_failures: int = Field(
+        default=5, ge=1, alias="VECU_DASHBOARD_LOGIN_MAX_FAILURES"
+    )
+    dashboard_login_window_s: int = Field(default=900, ge=1, alias="VECU_DASHBOARD_LOGIN_WINDOW_S")
+    dashboard_login_failure_delay_s: float = Field(
+        default=1.0, ge=0, alias="VECU_DASHBOARD_LOGIN_FAILURE_DELAY_S"
+    )
 
     @model_validator(mode="after")
     def _secrets_are_set(self) -> Settings:

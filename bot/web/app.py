@@ -14,6 +14,7 @@ Routes:
   is set (``TELEGRAM_CUSTOMER_TOKEN``, ``TELEGRAM_EMPLOYEE_TOKEN``); see
   :mod:`bot.channels.telegram.webhook`.
 - ``GET /healthz``: Rasa, action server and database; 200 or 503 naming what failed.
+- ``/dashboard/*``: the dashboard (login, pages, CSV), see :mod:`bot.web.dashboard.routes`.
 - ``POST/GET /api/v1/dev/webhook-sink``: development only (``VECU_ENV=development``), the
   demo alert destination of ``company.yml``: keeps the last alerts received in memory. POST
   is open (the worker posts there like to any webhook); GET needs the token.
@@ -467,6 +468,14 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         return JSONResponse({"items": list(runtime.sink)})
 
     settings = runtime.settings()
+    from bot.web.dashboard.routes import mount_dashboard
+
+    mount_dashboard(
+        app,
+        secret_key=settings.secret_key,
+        max_age_s=settings.dashboard_session_max_age_s,
+        secure=settings.environment != "development",
+    )
     if settings.telegram_customer_token or settings.telegram_employee_token:
         from bot.channels.telegram.webhook import mount_telegram
 
