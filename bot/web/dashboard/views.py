@@ -354,8 +354,9 @@ def _bars(
         "x": xs,
         "y": ys,
         "text": texts,
-        "textposition": "outside",
-        "cliponaxis": False,
+        "textposition": "inside",
+        "insidetextanchor": "start",
+        "textfont": {"color": "#ffffff"},
         "marker": {"color": cols},
         "error_y": {
             "type": "data",
