@@ -139,6 +139,15 @@ bench-model: $(VENV)/.installed ## Model quality and latency on the validation d
 bench-chat: $(VENV)/.installed ## p50/p95 reply time for 200 messages against a running `make run`
 	@$(PY) bench/bench_chat.py
 
+.PHONY: bench-dashboard
+bench-dashboard: $(VENV)/.installed ## Dashboard page load p50/p95 on 100k feedback rows (temp SQLite)
+	@$(PY) bench/bench_dashboard.py --rows $${ROWS:-100000}
+
+.PHONY: screenshot-dashboard
+screenshot-dashboard: $(VENV)/.installed browser ## Refresh docs/dashboard-touchpoint.png (headless Chromium)
+	@mkdir -p docs && VECU_ENV=test VECU_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard-touchpoint.png \
+	  $(VENV)/bin/pytest -q tests/bot/web/dashboard/test_browser.py
+
 .PHONY: nlu-cv
 nlu-cv: $(RASA_VENV)/.installed ## Rasa NLU cross-validation per language (slow)
 	@for lang in fr en; do \

@@ -64,7 +64,7 @@ def browser() -> Iterator[Any]:
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    for flag in (*FLAGS, "--window-size=1280,1500", "--lang=fr-CA"):
+    for flag in (*FLAGS, "--window-size=1100,960", "--lang=fr-CA"):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"intl.accept_languages": "fr-CA,fr"})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -125,6 +125,8 @@ def test_login_and_delivery_charts_in_french_and_english(browser: Any, base_url:
     assert axis == "Visée"
     assert errors_in_console(browser) == []  # no CSP violation, no script error
     if path := os.environ.get("VECU_DASHBOARD_SCREENSHOT"):
+        # The four experiences, their chart and the mirror (the window is 1100 × 960).
+        browser.execute_script("document.querySelector('.cards').scrollIntoView()")
         browser.save_screenshot(path)
 
     # The language switch: the same page, in English, charts drawn again.
