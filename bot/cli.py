@@ -15,6 +15,7 @@ Commands (each handler returns the exit code):
 * ``vecu telegram poll``: runs the Telegram bots by long polling (development);
   ``vecu telegram webhook``: registers their webhooks (``TELEGRAM_PUBLIC_URL``);
 * ``vecu users add|list|remove|passwd``: dashboard accounts (:mod:`bot.web.dashboard.cli`);
+* ``vecu demo seed [--weeks N] [--seed S] [--rows N]``: demo data (:mod:`bot.demo.cli`);
 * ``vecu model …``: added by :mod:`bot.model.cli` when that module is installed.
 
 Messages come from the ``cli.*`` catalogue, in the operator's language (``VECU_CLI_LANGUAGE``,
@@ -340,6 +341,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.web.dashboard import cli as users_cli
 
     users_cli.register(commands)
+
+    from bot.demo import cli as demo_cli
+
+    demo_cli.register(commands)
 
     try:
         from bot.model import cli as model_cli

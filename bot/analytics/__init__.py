@@ -8,6 +8,7 @@ k-anonymity), :mod:`~bot.analytics.metrics` (the functions pages call),
 
 from __future__ import annotations
 
+from bot.analytics import metrics
 from bot.analytics.metrics import (
     alert_times,
     breakdown,
@@ -55,6 +56,7 @@ __all__ = [
     "comments",
     "ex_cx",
     "experiences",
+    "metrics",
     "mirror",
     "mix",
     "report",

@@ -187,6 +187,13 @@ def check_applicable(
             raise NotApplicable("analytics.reason.touchpoint_filter")
 
 
+def _atom_columns(company: Company, dialect: str, *, per_touchpoint: bool) -> list[Any]:
+    columns = [employee_team_expr(company).label("team_ex"), week_expr(dialect).label("week")]
+    if per_touchpoint:
+        columns.append(func.coalesce(F.c.touchpoint, literal("")).label("tp"))
+    return columns
+
+
 def _kept(base: Any, k: int, atom_columns: Sequence[str]) -> tuple[Any, ColumnElement[bool]]:
     """Join ``base`` to its atoms of at least ``k`` distinct respondents."""
     atoms = (
@@ -237,18 +244,14 @@ def score_counts(
         F.c.rating.is_not(None),
         *extra,
     ]
-    base = (
-        select(
-            _key_expr(by, company, dialect, employee=employee).label("key"),
-            F.c.conversation_id,
-            F.c.rating,
-            employee_team_expr(company).label("team_ex"),
-            week_expr(dialect).label("week"),
-            func.coalesce(F.c.touchpoint, literal("")).label("tp"),
-        )
-        .where(*conds)
-        .subquery("base")
-    )
+    columns = [
+        _key_expr(by, company, dialect, employee=employee).label("key"),
+        F.c.conversation_id,
+        F.c.rating,
+    ]
+    if employee:
+        columns += _atom_columns(company, dialect, per_touchpoint=spec.per_touchpoint)
+    base = select(*columns).where(*conds).subquery("base")
     source: Any = base
     if employee:
         atom_columns = ["team_ex", "week", "tp"] if spec.per_touchpoint else ["team_ex", "week"]
@@ -298,17 +301,18 @@ def label_counts(
     check_applicable(audience, filters, by)
     dialect = engine.dialect.name
     column = F.c.sentiment_label if kind == "sentiment" else F.c.emotion_label
+    columns = [
+        _key_expr(by, company, dialect, employee=employee).label("key"),
+        column.label("label"),
+        F.c.conversation_id,
+    ]
+    if employee:
+        columns += _atom_columns(company, dialect, per_touchpoint=False)
+    # A message without text is never scored: its labels are "unknown" (text is not read).
     base = (
-        select(
-            _key_expr(by, company, dialect, employee=employee).label("key"),
-            column.label("label"),
-            F.c.conversation_id,
-            employee_team_expr(company).label("team_ex"),
-            week_expr(dialect).label("week"),
-        )
+        select(*columns)
         .where(
             *_conditions(filters, company, audience, employee=employee),
-            F.c.text != "",
             column != "unknown",
             *extra,
         )
@@ -347,13 +351,11 @@ def volume_counts(
     employee = audience == "employee"
     check_applicable(audience, filters, by)
     dialect = engine.dialect.name
+    columns = [_key_expr(by, company, dialect, employee=employee).label("key"), F.c.conversation_id]
+    if employee:
+        columns += _atom_columns(company, dialect, per_touchpoint=False)
     base = (
-        select(
-            _key_expr(by, company, dialect, employee=employee).label("key"),
-            F.c.conversation_id,
-            employee_team_expr(company).label("team_ex"),
-            week_expr(dialect).label("week"),
-        )
+        select(*columns)
         .where(*_conditions(filters, company, audience, employee=employee))
         .subquery("base")
     )
@@ -380,7 +382,7 @@ def _seconds(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
 
 def _alerted() -> ColumnElement[bool]:
     outbox = AlertOutboxRecord.__table__
-    return select(outbox.c.id).where(outbox.c.feedback_id == F.c.id).exists()
+    return F.c.id.in_(select(outbox.c.feedback_id))
 
 
 def _alert_conditions(filters: Filters) -> list[ColumnElement[bool]]:

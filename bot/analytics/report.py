@@ -61,17 +61,16 @@ def report(*, engine: Engine, company: Company, filters: Filters) -> dict[str, A
     """
     args: dict[str, Any] = {"engine": engine, "company": company, "filters": filters}
     overview = m.summary(**args)
+    four, mirrors = m.experiences_all(**args)
     touchpoints = []
-    for key, tp in company.touchpoints.items():
-        if tp.audience != "customer":
-            continue
+    for key, experience in four.items():
+        tp = company.touchpoints[key]
         if filters.touchpoint is not None and key != filters.touchpoint:
             continue
         if filters.team is not None and tp.team != filters.team:
             continue
         if filters.audience == "employee":
             continue
-        experience = m.experiences(key, **args)
         touchpoints.append(
             {
                 "touchpoint": key,
@@ -82,7 +81,7 @@ def report(*, engine: Engine, company: Company, filters: Filters) -> dict[str, A
                 "nps": to_json(experience.lived_nps),
                 "emotions": to_json(experience.emotions),
                 "experiences": to_json(experience),
-                "mirror": to_json(m.mirror(key, **args)),
+                "mirror": to_json(mirrors[key]),
             }
         )
     return {

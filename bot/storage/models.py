@@ -26,6 +26,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -114,7 +115,7 @@ class FeedbackRecord(Base):
     touchpoint: Mapped[str | None] = mapped_column(String(64), index=True)
     touchpoint_source: Mapped[str] = mapped_column(String(16))
     rating: Mapped[int | None] = mapped_column(Integer)
-    scale: Mapped[str | None] = mapped_column(String(16), index=True)
+    scale: Mapped[str | None] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     original_length: Mapped[int] = mapped_column(Integer)
     truncated: Mapped[bool] = mapped_column(Boolean)
@@ -235,3 +236,33 @@ class DashboardUserRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# ---- issue 5 (analytics, migration 0005): covering indexes of the metric queries ----------------
+# The dashboard aggregates with GROUP BY; these indexes hold every column those queries read, so
+# SQLite and PostgreSQL answer from the index without reading the wide feedback rows.
+Index(
+    "ix_feedback_scores",
+    FeedbackRecord.scale,
+    FeedbackRecord.audience,
+    FeedbackRecord.created_at,
+    FeedbackRecord.touchpoint,
+    FeedbackRecord.rating,
+    FeedbackRecord.conversation_id,
+    FeedbackRecord.member_team,
+    FeedbackRecord.language,
+    FeedbackRecord.channel,
+)
+Index(
+    "ix_feedback_labels",
+    FeedbackRecord.audience,
+    FeedbackRecord.created_at,
+    FeedbackRecord.touchpoint,
+    FeedbackRecord.emotion_label,
+    FeedbackRecord.sentiment_label,
+    FeedbackRecord.conversation_id,
+    FeedbackRecord.member_team,
+    FeedbackRecord.scale,
+    FeedbackRecord.language,
+    FeedbackRecord.channel,
+)

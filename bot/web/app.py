@@ -14,6 +14,8 @@ Routes:
   is set (``TELEGRAM_CUSTOMER_TOKEN``, ``TELEGRAM_EMPLOYEE_TOKEN``); see
   :mod:`bot.channels.telegram.webhook`.
 - ``GET /healthz``: Rasa, action server and database; 200 or 503 naming what failed.
+- ``GET /api/v1/metrics``: every dashboard number as JSON (k-anonymity applied); see
+  :mod:`bot.web.metrics_api`.
 - ``/dashboard/*``: the dashboard (login, pages, CSV), see :mod:`bot.web.dashboard.routes`.
 - ``POST/GET /api/v1/dev/webhook-sink``: development only (``VECU_ENV=development``), the
   demo alert destination of ``company.yml``: keeps the last alerts received in memory. POST
@@ -467,6 +469,9 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         """What the development alert destination received, oldest first (token needed)."""
         return JSONResponse({"items": list(runtime.sink)})
 
+    from bot.web.metrics_api import router as metrics_router
+
+    app.include_router(metrics_router)
     settings = runtime.settings()
     from bot.web.dashboard.routes import mount_dashboard
 

@@ -255,3 +255,21 @@ def test_comments_are_deidentified_and_carry_no_id(
     assert "[email]" in comment.text and "[phone]" in comment.text
     assert comment.week == "2026-11-02"
     assert not hasattr(comment, "conversation_id")
+
+
+def test_all_touchpoints_at_once_equal_one_by_one(
+    rows: Rows, engine: Engine, company: Company
+) -> None:
+    rows.ratings([5, 4, 1, 2, 5, 5])
+    rows.ratings([3, 5], touchpoint="billing", scale="expectation")
+    _employees(rows, "logistics", 5, scale="means", ratings=[5, 1])
+    _employees(rows, "logistics", 6, scale="mirror", ratings=[4], prefix="m")
+    _employees(rows, "billing", 3, scale="means", ratings=[5], touchpoint="billing")
+    rows.add(scale=None, text="colis écrasé", emotion="anger", sentiment="negative")
+    rows.flush()
+    four, mirrors = a.metrics.experiences_all(engine=engine, company=company, filters=a.Filters())
+    assert set(four) == {"delivery", "billing", "product", "website", "store", "support"}
+    for key in four:
+        assert four[key] == a.experiences(key, engine=engine, company=company, filters=a.Filters())
+        assert mirrors[key] == a.mirror(key, engine=engine, company=company, filters=a.Filters())
+    assert four["billing"].proposed.status is Status.SUPPRESSED

@@ -2,7 +2,8 @@
 
 ``feedback.member_team`` is the team an employee works in (from the channel's metadata),
 used for the EX ↔ CX correlation and the employee k-anonymity cells; NULL for customers.
-``ix_feedback_scale`` serves the metric queries (every metric filters on the rating scale).
+``ix_feedback_scores`` and ``ix_feedback_labels`` cover the dashboard's GROUP BY queries (scores;
+sentiment/emotion mixes and volumes), so they read the index, not the wide feedback rows.
 ``dashboard_user`` holds the dashboard's accounts (scrypt password hashes, role, teams).
 
 Revision ID: 0005
@@ -28,7 +29,37 @@ def upgrade() -> None:
     with op.batch_alter_table("feedback") as batch:
         batch.add_column(sa.Column("member_team", sa.String(length=64), nullable=True))
         batch.create_index(batch.f("ix_feedback_member_team"), ["member_team"], unique=False)
-        batch.create_index(batch.f("ix_feedback_scale"), ["scale"], unique=False)
+    op.create_index(
+        "ix_feedback_scores",
+        "feedback",
+        [
+            "scale",
+            "audience",
+            "created_at",
+            "touchpoint",
+            "rating",
+            "conversation_id",
+            "member_team",
+            "language",
+            "channel",
+        ],
+    )
+    op.create_index(
+        "ix_feedback_labels",
+        "feedback",
+        [
+            "audience",
+            "created_at",
+            "touchpoint",
+            "emotion_label",
+            "sentiment_label",
+            "conversation_id",
+            "member_team",
+            "scale",
+            "language",
+            "channel",
+        ],
+    )
     # --- dashboard (issue 5): users, sessions… appended below by the dashboard helper ---
     # Dashboard accounts (bot/web/dashboard/users.py); sessions are signed cookies, no table.
     op.create_table(
@@ -50,7 +81,8 @@ def downgrade() -> None:
     # --- dashboard (issue 5): reverse of the dashboard block, first ---
     op.drop_table("dashboard_user")
     # --- analytics (issue 5) ---
+    op.drop_index("ix_feedback_labels", table_name="feedback")
+    op.drop_index("ix_feedback_scores", table_name="feedback")
     with op.batch_alter_table("feedback") as batch:
-        batch.drop_index(batch.f("ix_feedback_scale"))
         batch.drop_index(batch.f("ix_feedback_member_team"))
         batch.drop_column("member_team")
