@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     dashboard_login_failure_delay_s: float = Field(
         default=1.0, ge=0, alias="VECU_DASHBOARD_LOGIN_FAILURE_DELAY_S"
     )
+    dashboard_cache_s: float = Field(default=60.0, ge=0, alias="VECU_DASHBOARD_CACHE_S")
 
     @model_validator(mode="after")
     def _secrets_are_set(self) -> Settings:

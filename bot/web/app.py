@@ -480,6 +480,7 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         secret_key=settings.secret_key,
         max_age_s=settings.dashboard_session_max_age_s,
         secure=settings.environment != "development",
+        cache_s=settings.dashboard_cache_s,
     )
     if settings.telegram_customer_token or settings.telegram_employee_token:
         from bot.channels.telegram.webhook import mount_telegram

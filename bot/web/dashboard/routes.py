@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -80,12 +82,47 @@ def plotly_js_path() -> Path:
 
 @dataclass
 class DashboardConfig:
-    """What the routes share: templates, login throttle, password cost, failure pause."""
+    """What the routes share: templates, login throttle, password cost, failure pause, pages."""
 
     templates: jinja2.Environment
     throttle: LoginThrottle | None
     cost: Cost
     failure_delay_s: float | None
+    pages: PageCache = field(default_factory=lambda: PageCache(0))
+
+
+class PageCache:
+    """Recently built pages, reused for ``ttl_s`` seconds (0: never).
+
+    A page is the same for everyone with the same filters, language and scope (role and
+    teams), so the key holds all of them. Bounded: the oldest entries go first.
+    """
+
+    def __init__(self, ttl_s: float, max_entries: int = 256) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._pages: OrderedDict[Hashable, tuple[float, Page]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, now: float) -> Page | None:
+        """The page kept under ``key`` if it is fresh enough."""
+        if self.ttl_s <= 0:
+            return None
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None or now - found[0] > self.ttl_s or now < found[0]:
+                return None
+            return found[1]
+
+    def put(self, key: Hashable, page: Page, now: float) -> None:
+        """Keep ``page`` under ``key``."""
+        if self.ttl_s <= 0:
+            return
+        with self._lock:
+            self._pages[key] = (now, page)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_entries:
+                self._pages.popitem(last=False)
 
 
 def _templates() -> jinja2.Environment:
@@ -315,7 +352,21 @@ def build_router() -> APIRouter:
                 filters=FilterState(),
             )
 
+        key = (
+            name,
+            touchpoint,
+            audience,
+            tuple(sorted(state.params().items())),
+            user.role,
+            user.teams,
+            language,
+        )
+        cache = _config(request).pages
+
         def work() -> Page:
+            now = services.clock().timestamp()
+            if (kept := cache.get(key, now)) is not None:
+                return kept
             filters = analytics_filters(
                 state,
                 company=company,
@@ -324,7 +375,9 @@ def build_router() -> APIRouter:
                 audience=audience,
             )
             ctx = Context(services.engine, company, words, filters, user)
-            return build(ctx)
+            page = build(ctx)
+            cache.put(key, page, now)
+            return page
 
         try:
             page = await run_in_threadpool(work)
@@ -434,6 +487,7 @@ def mount_dashboard(
     secure: bool,
     cost: Cost = DEFAULT_COST,
     failure_delay_s: float | None = None,
+    cache_s: float = 0,
 ) -> None:
     """Add the dashboard to ``app``: session cookies, routes, shared state.
 
@@ -444,12 +498,15 @@ def mount_dashboard(
         secure: send the cookie over HTTPS only (outside development).
         cost: scrypt cost of new hashes (tests pass a cheap one).
         failure_delay_s: pause after a failed login (``None``: from the settings).
+        cache_s: how long a built page is reused for the same filters (0: never).
     """
     from starlette.middleware.sessions import SessionMiddleware
 
     from bot.web.dashboard.security import SESSION_COOKIE, session_key
 
-    app.state.dashboard = DashboardConfig(_templates(), None, cost, failure_delay_s)
+    app.state.dashboard = DashboardConfig(
+        _templates(), None, cost, failure_delay_s, PageCache(cache_s)
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_key(secret_key),

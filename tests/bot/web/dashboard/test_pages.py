@@ -11,8 +11,12 @@ import csv
 import io
 import re
 
-from dashboard_helpers import MANAGER, login
+from dashboard_helpers import MANAGER, NOW, login, seed_rows
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from bot.services import FixedClock, Services
+from bot.storage.models import FeedbackRecord
 
 
 def text_of(html: str) -> str:
@@ -156,3 +160,17 @@ def test_bad_input_gets_a_page_never_a_500(admin: TestClient) -> None:
     assert admin.get("/dashboard/assets/../../settings.py").status_code == 404
     plotly = admin.get("/dashboard/assets/plotly.min.js")
     assert plotly.status_code == 200 and b"plotly.js v" in plotly.content[:200]
+
+
+def test_a_page_is_rebuilt_after_the_cache_time(
+    admin: TestClient, services: Services, clock: FixedClock
+) -> None:
+    assert services.settings.dashboard_cache_s == 60
+    assert "Vécue 75 %" in text_of(admin.get("/dashboard/touchpoints/delivery").text)
+    rows = [seed_rows()[0] | {"rating": 1, "created_at": NOW, "updated_at": NOW} for _ in range(10)]
+    with services.engine.begin() as connection:
+        connection.execute(insert(FeedbackRecord), rows)
+    assert "Vécue 75 %" in text_of(admin.get("/dashboard/touchpoints/delivery").text)  # kept
+    assert "Vécue 60 %" in text_of(admin.get("/dashboard/touchpoints/delivery?period=30d").text)
+    clock.advance(61)
+    assert "Vécue 60 %" in text_of(admin.get("/dashboard/touchpoints/delivery").text)  # 30/50
