@@ -9,8 +9,9 @@ the login form and times each page over HTTP (``--repeat`` times after one warm-
 
     overview, delivery touchpoint, employees, alerts, the delivery CSV export, /api/v1/metrics
 
-and prints p50 / p95 / max per page (``--json`` for a machine-readable report). Rows are
-generated, not scored by the model: this measures the dashboard, not the model.
+and prints p50 / p95 / max per page (``--json`` for a machine-readable report). The page cache
+is off by default (``--cache-s 0``): every request runs its queries. Rows are generated, not
+scored by the model: this measures the dashboard, not the model.
 
     .venv/bin/python bench/bench_dashboard.py                  # make bench-dashboard
     .venv/bin/python bench/bench_dashboard.py --rows 20000 --repeat 5 --json
@@ -265,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per page (20)")
     parser.add_argument("--period", default="90d", help="the pages' period filter (90d)")
     parser.add_argument("--database-url", help="an empty database to use (default: temp SQLite)")
+    parser.add_argument(
+        "--cache-s",
+        type=float,
+        default=0,
+        help="VECU_DASHBOARD_CACHE_S of the app (default 0: every request builds its page)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON report")
     args = parser.parse_args(argv)
 
@@ -285,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         VECU_API_TOKEN="bench-token-0123456789",
         VECU_SECRET_KEY="bench-secret-0123456789",
         VECU_DASHBOARD_LOGIN_FAILURE_DELAY_S=0,
+        VECU_DASHBOARD_CACHE_S=args.cache_s,
     )
     company = load_company(settings.company_config)
     from bot.scoring.base import StaticScorer
@@ -312,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         "fill_s": round(fill_s, 1),
         "repeat": args.repeat,
         "period": args.period,
+        "cache_s": args.cache_s,
         "pages": [asdict(t) for t in timings],
     }
     if args.json:
@@ -319,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(
             f"{args.rows} feedback rows ({report['database']}, filled in {fill_s:.1f} s), "
-            f"{args.repeat} requests per page after a warm-up, period {args.period}:"
+            f"{args.repeat} requests per page after a warm-up, period {args.period}, "
+            f"page cache {args.cache_s:g} s:"
         )
         print(f"{'page':<26} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'bytes':>9}")
         for t in timings:
