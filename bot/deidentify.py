@@ -21,7 +21,7 @@ _PSEUDONYM = re.compile(r"\bp_[0-9a-f]{32}\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # +1 (514) 555-0199, 514.555.0199, 06 12 34 56 78, +33 6 12 34 56 78
 _PHONE = re.compile(
-    r"(?<![\w])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){2,4}(?![\w])"
+    r"(?<![\w])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){1,4}(?![\w])"
 )
 _LONG_NUMBER = re.compile(r"(?<![\w])\d{7,}(?![\w])")
 _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{3,32}\b")
@@ -39,7 +39,7 @@ def deidentify(text: str) -> str:
     text = _PSEUDONYM.sub(MASK_ID, text)
     text = _EMAIL.sub(MASK_EMAIL, text)
     text = _PHONE.sub(
-        lambda m: MASK_PHONE if sum(c.isdigit() for c in m.group()) >= 8 else m.group(), text
+        lambda m: MASK_PHONE if sum(c.isdigit() for c in m.group()) >= 9 else m.group(), text
     )
     text = _LONG_NUMBER.sub(MASK_NUMBER, text)
     return _HANDLE.sub(MASK_HANDLE, text)

@@ -258,7 +258,10 @@ def seed(
                         services=services,
                     ).feedback_id
                 )
-                clock.advance(rng.uniform(3600, 3 * 86400))
+                clock.now = min(
+                    clock.now + timedelta(seconds=rng.uniform(3600, 3 * 86400)),
+                    end - timedelta(seconds=1),
+                )
             rating = _five(rng, lived_satisfaction(touchpoint, progress))
             text = _text(rng, "customer", touchpoint, _tone(rating), variety)
             if rng.random() < 0.15 and rating >= 4:
