@@ -470,6 +470,8 @@ def _bulk(
                 touchpoint = _pick(rng, CUSTOMER_MIX)
                 scale = rng.choice(("csat", "csat", "csat", "nps", "expectation"))
                 satisfied = lived_satisfaction(touchpoint, progress)
+                if scale == "expectation":
+                    satisfied = 0.82  # customers keep expecting a good experience
                 rating = (
                     _ten(rng, satisfied * 0.6, 0.3) if scale == "nps" else _five(rng, satisfied)
                 )
