@@ -893,6 +893,7 @@ def employees_page(ctx: Context) -> Page:
             ci=ci,
             n=item.n,
             n_text=w("dashboard.excx.weeks", n=item.n),
+            status="ok" if item.r is not None else "no_data",
         )
         excx_rows.append([w.team(item.team), r_view, w.reason(item.words)])
     page.tables.append(
@@ -1046,7 +1047,7 @@ def _csv_text(value: str) -> str:
 
 
 def page_csv(page: Page, words: Words, filters: FilterState) -> str:
-    """The page's tables as one tidy CSV: one line per table cell, numbers unformatted.
+    """The page's key figures and tables as one tidy CSV: one line per number, unformatted.
 
     Columns: section, row, measure, value, ci_low, ci_high, n, status, note. A suppressed
     cell has an empty value, n and CI, status ``suppressed`` and the reason in ``note``.
@@ -1062,6 +1063,22 @@ def page_csv(page: Page, words: Words, filters: FilterState) -> str:
     def num(value: float | None) -> str:
         return "" if value is None else f"{value:.1f}"
 
+    headline = words("dashboard.headline")
+    for card in page.cards:
+        stat = card.stat
+        writer.writerow(
+            [
+                headline,
+                _csv_text(card.label),
+                words("dashboard.col.score"),
+                num(stat.value),
+                num(stat.low),
+                num(stat.high),
+                "" if stat.n is None else stat.n,
+                stat.status,
+                _csv_text(stat.note),
+            ]
+        )
     for table in page.tables:
         for row in table.rows:
             label = row[0] if isinstance(row[0], str) else row[0].text
