@@ -1,7 +1,9 @@
 """A real-browser test of the dashboard: headless Chromium logs in and sees the Plotly charts.
 
-The app runs under uvicorn on a random local port, on the seeded test database. Skipped, with
-the reason, only when Chromium or ChromeDriver is absent (``make browser`` installs them).
+The app runs under uvicorn on a random local port, on a database filled by the demo seed
+(``bot.demo.seed``, six weeks, scored by the shipped model: the delivery story of the README
+picture). Skipped, with the reason, only when Chromium or ChromeDriver is absent (``make
+browser`` installs them).
 Set ``VECU_DASHBOARD_SCREENSHOT=/path.png`` to keep a screenshot of the delivery page (the
 README's ``docs/dashboard-touchpoint.png`` is made this way).
 """
@@ -18,7 +20,11 @@ from typing import Any
 
 import pytest
 import uvicorn
-from dashboard_helpers import ADMIN
+from dashboard_helpers import ADMIN, CHEAP, NOW, dashboard_settings
+
+from bot.storage.migrate import upgrade
+from bot.web.app import create_app
+from bot.web.dashboard.users import add_user
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -40,8 +46,34 @@ FLAGS = (
 WAIT_S = 20.0
 
 
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The web app on a demo-seeded database (real model), with an admin account."""
+    from bot.demo.seed import seed
+    from bot.services import FixedClock, build_services
+
+    settings = dashboard_settings(tmp_path_factory.mktemp("browser"))
+    services = build_services(settings, clock=FixedClock(NOW))
+    upgrade(services.engine)
+    seed(
+        engine=services.engine,
+        company=services.company,
+        scorer=services.scorer,
+        weeks=6,
+        now=NOW,
+        settings=settings,
+        customers_per_week=60,
+    )
+    add_user(*ADMIN, role="admin", services=services, cost=CHEAP)
+    app = create_app(services=services)
+    app.state.dashboard.cost = CHEAP
+    yield app
+    services.dispose()
+
+
 @pytest.fixture
-def base_url(app: Any) -> Iterator[str]:
+def base_url(demo_app: Any) -> Iterator[str]:
+    app = demo_app
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
