@@ -4,7 +4,8 @@ This module owns the metric definitions (:data:`METRICS`: which audience and rat
 each score reads, and how it is computed), the SQL expressions they share (ISO week of a
 row on SQLite and PostgreSQL, owning team of a touchpoint, employee's team), the filter
 conditions, and **the employee k-anonymity cells**: employee rows are grouped into *atoms*
-(employee team × ISO week, plus the touchpoint for the touchpoint questions) and an atom with
+(employee team × ISO week × touchpoint; team × week for the company-wide pulse scores eNPS and
+engagement, which refuse a touchpoint filter) and an atom with
 fewer than k distinct respondents is dropped from every aggregate before anything is summed.
 Every allowed employee filter (team, touchpoint, whole weeks) selects whole atoms, so the
 difference between any two answers is itself a union of atoms of at least k people: two
@@ -44,6 +45,8 @@ F = FeedbackRecord.__table__
 ALL = "all"
 TOUCHPOINT_SCALES = ("means", "mirror")
 DIMENSIONS = ("touchpoint", "team", "language", "channel", "audience", "week")
+ATOM_WITH_TOUCHPOINT = ["team_ex", "week", "tp"]
+"""Employee cells of every query a touchpoint filter may cut (mixes, volumes, comments…)."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,7 @@ def score_counts(
     base = select(*columns).where(*conds).subquery("base")
     source: Any = base
     if employee:
-        atom_columns = ["team_ex", "week", "tp"] if spec.per_touchpoint else ["team_ex", "week"]
+        atom_columns = ATOM_WITH_TOUCHPOINT if spec.per_touchpoint else ["team_ex", "week"]
         source, _ = _kept(base, company.analytics.k_anonymity, atom_columns)
     rating = base.c.rating
     statement = (
@@ -307,7 +310,7 @@ def label_counts(
         F.c.conversation_id,
     ]
     if employee:
-        columns += _atom_columns(company, dialect, per_touchpoint=False)
+        columns += _atom_columns(company, dialect, per_touchpoint=True)
     # A message without text is never scored: its labels are "unknown" (text is not read).
     base = (
         select(*columns)
@@ -320,7 +323,7 @@ def label_counts(
     )
     source: Any = base
     if employee:
-        source, _ = _kept(base, company.analytics.k_anonymity, ["team_ex", "week"])
+        source, _ = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
     rows = _run(
         engine,
         select(base.c.key, base.c.label, func.count())
@@ -353,7 +356,7 @@ def volume_counts(
     dialect = engine.dialect.name
     columns = [_key_expr(by, company, dialect, employee=employee).label("key"), F.c.conversation_id]
     if employee:
-        columns += _atom_columns(company, dialect, per_touchpoint=False)
+        columns += _atom_columns(company, dialect, per_touchpoint=True)
     base = (
         select(*columns)
         .where(*_conditions(filters, company, audience, employee=employee))
@@ -361,7 +364,7 @@ def volume_counts(
     )
     source: Any = base
     if employee:
-        source, _ = _kept(base, company.analytics.k_anonymity, ["team_ex", "week"])
+        source, _ = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
     rows = _run(
         engine,
         select(base.c.key, func.count(), func.count(distinct(base.c.conversation_id)))
@@ -497,15 +500,14 @@ def comment_rows(
             F.c.scale,
             F.c.created_at,
             F.c.conversation_id,
-            employee_team_expr(company).label("team_ex"),
-            week_expr(dialect).label("week"),
+            *_atom_columns(company, dialect, per_touchpoint=True),
         )
         .where(*_conditions(filters, company, audience, employee=employee), F.c.text != "")
         .subquery("base")
     )
     source: Any = base
     if employee:
-        source, _ = _kept(base, company.analytics.k_anonymity, ["team_ex", "week"])
+        source, _ = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
     statement = (
         select(
             base.c.text,

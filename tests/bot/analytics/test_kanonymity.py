@@ -248,3 +248,43 @@ def test_k_is_configurable_and_never_below_three(company: Company) -> None:
     data["analytics"] = {"k_anonymity": 2}
     with pytest.raises(ConfigurationError, match=r"analytics\.k_anonymity"):
         parse_company(data, env={})
+
+
+def test_mix_minus_one_touchpoint_reveals_nothing(
+    rows: Rows, engine: Engine, company: Company
+) -> None:
+    # 5 logistics employees write about tools (frustrated), 2 about pay (angry): "all" minus
+    # "tools" would be the two angry ones. Their cell is below k, so it is in neither.
+    for i in range(5):
+        rows.add(
+            who=f"t{i}",
+            audience="employee",
+            scale=None,
+            text="outil lent",
+            touchpoint="tools",
+            member_team="logistics",
+            emotion="frustration",
+            sentiment="negative",
+        )
+    for i in range(2):
+        rows.add(
+            who=f"p{i}",
+            audience="employee",
+            scale=None,
+            text="paie en retard",
+            touchpoint="pay",
+            member_team="logistics",
+            emotion="anger",
+            sentiment="negative",
+        )
+    rows.flush()
+    args: dict[str, Any] = {"engine": engine, "company": company}
+    everything = a.summary(filters=a.Filters(team="logistics"), **args).employee.emotions
+    tools = a.summary(filters=a.Filters(team="logistics", touchpoint="tools"), **args).employee
+    assert everything == tools.emotions and everything.n == 5
+    assert everything.shares["anger"].parts == {"count": 0}
+    pay = a.summary(filters=a.Filters(team="logistics", touchpoint="pay"), **args).employee
+    assert pay.emotions.status is Status.SUPPRESSED and pay.volume is None
+    assert {c.text for c in a.comments(filters=a.Filters(audience="employee"), **args)} == {
+        "outil lent"
+    }
