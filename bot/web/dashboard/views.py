@@ -459,7 +459,10 @@ def _trend_chart(
         showlegend=True,
         legend={"orientation": "h", "y": -0.25},
         xaxis={
-            "type": "date",
+            # ISO Mondays as categories: language-neutral labels (plotly.js has no French
+            # month names without its locale bundle), in date order.
+            "type": "category",
+            "categoryorder": "category ascending",
             "gridcolor": "#e3e5e8",
             "title": {"text": words("dashboard.axis.week")},
         },
