@@ -635,13 +635,12 @@ def alert_times(*, engine: Engine, company: Company, filters: Filters) -> AlertT
         den = sum(n for _, n in pairs)
         return sum(mean * n for mean, n in pairs) / den if den else None
 
+    team_medians = q.median_seconds("ack", engine=engine, filters=filters, by_team=True)
     by_team = []
     for key in sorted(per_team):
         n, a, _, mean_ack, _ = per_team[key]
-        med = q.median_seconds("ack", engine=engine, filters=filters, team=key)
-        by_team.append(
-            Cell(key, _label("team", key, company), _hours_stat("ack_hours", med, a, mean_ack), n)
-        )
+        stat = _hours_stat("ack_hours", team_medians.get(key), a, mean_ack)
+        by_team.append(Cell(key, _label("team", key, company), stat, n))
     return AlertTimes(
         alerts=total,
         acknowledged=acked,
@@ -649,13 +648,13 @@ def alert_times(*, engine: Engine, company: Company, filters: Filters) -> AlertT
         open=total - resolved,
         ack_hours=_hours_stat(
             "ack_hours",
-            q.median_seconds("ack", engine=engine, filters=filters),
+            q.median_seconds("ack", engine=engine, filters=filters).get(q.ALL),
             acked,
             weighted(3, 1),
         ),
         resolve_hours=_hours_stat(
             "resolve_hours",
-            q.median_seconds("resolve", engine=engine, filters=filters),
+            q.median_seconds("resolve", engine=engine, filters=filters).get(q.ALL),
             resolved,
             weighted(4, 2),
         ),

@@ -449,28 +449,40 @@ def alert_counts(
 
 
 def median_seconds(
-    which: str, *, engine: Engine, filters: Filters, team: str | None = None
-) -> float | None:
-    """The median seconds from creation to acknowledgement (``ack``) or resolution (``resolve``).
+    which: str, *, engine: Engine, filters: Filters, by_team: bool = False
+) -> dict[str, float]:
+    """Median seconds from creation to acknowledgement (``ack``) or resolution (``resolve``).
 
-    Computed in SQL with ORDER BY … LIMIT/OFFSET (the lower-middle and upper-middle values).
+    One SQL query with window functions (``row_number``/``count`` over the ordered durations,
+    then the mean of the one or two middle values), on SQLite and PostgreSQL alike.
+
+    Returns:
+        ``{team: median}`` when ``by_team`` (``""`` for no team), else ``{"all": median}``;
+        groups without any duration are absent.
 
     Raises:
         StorageError: the database failed.
     """
     dialect = engine.dialect.name
     at = func.coalesce(F.c.acknowledged_at, F.c.resolved_at) if which == "ack" else F.c.resolved_at
-    seconds = _seconds(dialect, at, F.c.created_at)
-    conds = [*_alert_conditions(filters), at.is_not(None)]
-    if team is not None:
-        conds.append(func.coalesce(F.c.team, "") == team)
-    total = _run(engine, select(func.count()).where(*conds))[0][0]
-    if not total:
-        return None
-    ordered = select(seconds).where(*conds).order_by(seconds)
-    low = _run(engine, ordered.limit(1).offset((total - 1) // 2))[0][0]
-    high = _run(engine, ordered.limit(1).offset(total // 2))[0][0]
-    return (float(low) + float(high)) / 2
+    group = func.coalesce(F.c.team, literal_column("''")) if by_team else literal_column("'all'")
+    durations = (
+        select(group.label("grp"), _seconds(dialect, at, F.c.created_at).label("secs"))
+        .where(*_alert_conditions(filters), at.is_not(None))
+        .subquery("durations")
+    )
+    ranked = select(
+        durations.c.grp,
+        durations.c.secs,
+        func.row_number().over(partition_by=durations.c.grp, order_by=durations.c.secs).label("rn"),
+        func.count().over(partition_by=durations.c.grp).label("cnt"),
+    ).subquery("ranked")
+    middle = (
+        select(ranked.c.grp, func.avg(ranked.c.secs))
+        .where(ranked.c.rn.in_([(ranked.c.cnt + 1) // 2, (ranked.c.cnt + 2) // 2]))
+        .group_by(ranked.c.grp)
+    )
+    return {str(grp): float(value) for grp, value in _run(engine, middle) if value is not None}
 
 
 # ---- comments ----------------------------------------------------------------------------------

@@ -238,6 +238,17 @@ def test_alert_times_median_and_counts(rows: Rows, engine: Engine, company: Comp
     assert times.ack_hours.parts["mean_s"] == pytest.approx(7 / 3 * 3600, abs=1)
     assert times.resolve_hours.value == pytest.approx(10.0, abs=1e-3)
     assert [c.key for c in times.by_team] == ["logistics"]
+    assert times.by_team[0].stat.value == pytest.approx(2.0, abs=1e-3)
+    from bot.analytics import queries
+
+    # an even count: the mean of the two middle values (1 h and 2 h → 1.5 h)
+    two = a.Filters(end=MONDAY + timedelta(minutes=1))
+    with engine.begin() as conn:
+        conn.execute(
+            update(FeedbackRecord).where(FeedbackRecord.id == ids[2]).values(acknowledged_at=None)
+        )
+    medians = queries.median_seconds("ack", engine=engine, filters=two, by_team=True)
+    assert medians == {"logistics": pytest.approx(5400.0, abs=1)}
 
 
 def test_comments_are_deidentified_and_carry_no_id(
