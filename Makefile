@@ -143,9 +143,19 @@ bench-chat: $(VENV)/.installed ## p50/p95 reply time for 200 messages against a 
 .PHONY: bench-telegram
 bench-telegram: $(VENV)/.installed ## Telegram gateway: added latency around Rasa (needs `make run`) and updates/s
 	@$(PY) bench/bench_telegram.py
+
 .PHONY: bench-redaction
 bench-redaction: $(VENV)/.installed ## PII redaction: precision/recall per category, time per message
 	@$(PY) bench/bench_redaction.py
+
+.PHONY: bench-dashboard
+bench-dashboard: $(VENV)/.installed ## Dashboard page load p50/p95 on 100k feedback rows (temp SQLite)
+	@$(PY) bench/bench_dashboard.py --rows $${ROWS:-100000}
+
+.PHONY: screenshot-dashboard
+screenshot-dashboard: $(VENV)/.installed browser ## Refresh docs/dashboard-touchpoint.png (headless Chromium)
+	@mkdir -p docs && VECU_ENV=test VECU_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard-touchpoint.png \
+	  $(VENV)/bin/pytest -q tests/bot/web/dashboard/test_browser.py
 
 .PHONY: nlu-cv
 nlu-cv: $(RASA_VENV)/.installed ## Rasa NLU cross-validation per language (slow)

@@ -32,6 +32,10 @@ ENPS = "enps"
 ENGAGEMENT = "engagement"
 PULSE_TEXT = "pulse_text"
 STOPPED = "stopped"
+EXPECTATION = "expectation"
+MEANS = "means"
+MIRROR = "mirror"
+MEMBER_TEAM = "member_team"
 
 CONTEXT_SLOTS = (LANGUAGE, AUDIENCE, CHANNEL, SCALE, STOPPED)
 """Slots that describe the conversation rather than one exchange (kept across sessions)."""

@@ -21,6 +21,7 @@ from actions.common import (
     CHANNEL,
     CONTEXT_SLOTS,
     LANGUAGE,
+    MEMBER_TEAM,
     SCALE,
     supported_audience,
     supported_channel,
@@ -46,6 +47,7 @@ _READERS: dict[str, Callable[[Any], str | None]] = {
     AUDIENCE: _audience,
     CHANNEL: supported_channel,
     SCALE: _scale,
+    MEMBER_TEAM: supported_channel,  # a team key: the same short, printable shape as a channel
 }
 
 

@@ -16,6 +16,8 @@ Commands (each handler returns the exit code):
   ``vecu telegram webhook``: registers their webhooks (``TELEGRAM_PUBLIC_URL``);
 * ``vecu privacy export|erase|purge``: people's rights and retention, see
   :mod:`bot.privacy_cli`;
+* ``vecu users add|list|remove|passwd``: dashboard accounts (:mod:`bot.web.dashboard.cli`);
+* ``vecu demo seed [--weeks N] [--seed S] [--rows N]``: demo data (:mod:`bot.demo.cli`);
 * ``vecu model …``: added by :mod:`bot.model.cli` when that module is installed.
 
 Messages come from the ``cli.*`` catalogue, in the operator's language (``VECU_CLI_LANGUAGE``,
@@ -357,6 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.privacy_cli import register as register_privacy  # issue 6: rights and retention
 
     register_privacy(commands)
+    from bot.web.dashboard import cli as users_cli
+
+    users_cli.register(commands)
+
+    from bot.demo import cli as demo_cli
+
+    demo_cli.register(commands)
 
     try:
         from bot.model import cli as model_cli

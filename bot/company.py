@@ -94,6 +94,40 @@ class Team(_Strict):
         return None
 
 
+class Targets(_Strict):
+    """Leadership's *intended* experience of a touchpoint (Lefranc's first experience).
+
+    Attributes:
+        csat: target CSAT, in % of answers 4-5 on the 1-5 scale (0-100).
+        nps: target NPS (-100..100).
+        emotions_wanted: emotion groups the touchpoint should leave customers with.
+        emotions_unwanted: emotion groups it must not leave them with.
+    """
+
+    csat: float | None = Field(default=None, ge=0, le=100)
+    nps: float | None = Field(default=None, ge=-100, le=100)
+    emotions_wanted: list[str] = Field(default_factory=list)
+    emotions_unwanted: list[str] = Field(default_factory=list)
+
+
+MIN_K_ANONYMITY = 3
+"""k below this is refused by the configuration check (issue 5: "never below 3")."""
+
+
+class Analytics(_Strict):
+    """How the dashboard aggregates: privacy threshold and statistical thresholds.
+
+    Attributes:
+        k_anonymity: no employee number, comment or breakdown for fewer than k people.
+        min_sample: below this many answers a score is shown as indicative only.
+        confidence: the level of every confidence interval.
+    """
+
+    k_anonymity: int = Field(default=5, ge=MIN_K_ANONYMITY, le=1000)
+    min_sample: int = Field(default=30, ge=1, le=100_000)
+    confidence: float = Field(default=0.95, ge=0.8, le=0.999)
+
+
 class Touchpoint(_Strict):
     """A moment of the customer or employee journey, owned by one team.
 
@@ -104,6 +138,7 @@ class Touchpoint(_Strict):
         keywords: words and phrases per language that reveal it in a message.
         priority: when a message mentions several touchpoints, the highest priority wins
             before keyword counts (safety outranks everything else by default).
+        targets: the intended experience (customer touchpoints; optional).
     """
 
     audience: AudienceName
@@ -111,6 +146,7 @@ class Touchpoint(_Strict):
     labels: dict[str, str]
     keywords: dict[str, list[str]] = Field(default_factory=dict)
     priority: int = 0
+    targets: Targets | None = None
 
     def label(self, language: str) -> str:
         """The touchpoint's name in ``language`` (any label when that one is missing)."""
@@ -277,6 +313,7 @@ class Company(_Strict):
     severity_rules: list[SeverityRule] = Field(min_length=1)
     contact_policy: ContactPolicy = Field(default_factory=ContactPolicy)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    analytics: Analytics = Field(default_factory=Analytics)
 
     # ---- lookups -------------------------------------------------------------------------
 
@@ -302,7 +339,8 @@ class Company(_Strict):
         """Whether ``rating`` is low on its scale (CSAT ≤ 2, NPS ≤ 6… by default)."""
         if rating is None:
             return False
-        threshold = self.low_rating.get(RatingScale(scale or RatingScale.CSAT).value)
+        thresholds: dict[str, float] = {str(k): v for k, v in self.low_rating.items()}
+        threshold = thresholds.get(RatingScale(scale or RatingScale.CSAT).value)
         return threshold is not None and rating <= threshold
 
     @cached_property
@@ -324,6 +362,12 @@ class Company(_Strict):
                 key: f"{tp.audience} → {tp.team}" for key, tp in self.touchpoints.items()
             },
             "severity_rules": [rule.name for rule in self.severity_rules],
+            "analytics": self.analytics.model_dump(),
+            "targets": {
+                key: tp.targets.model_dump(exclude_defaults=True)
+                for key, tp in self.touchpoints.items()
+                if tp.targets is not None
+            },
         }
 
 
@@ -483,6 +527,20 @@ def _cross_check(data: dict[str, Any]) -> list[str]:
         for language in _dict(tp.get("keywords")):
             if languages and language not in languages:
                 problems.append(f"touchpoints.{key}.keywords.{language}: language not in languages")
+        targets = _dict(tp.get("targets"))
+        for field in ("emotions_wanted", "emotions_unwanted"):
+            for j, group in enumerate(_list(targets.get(field))):
+                if group not in groups:
+                    problems.append(
+                        f"touchpoints.{key}.targets.{field}[{j}]: unknown emotion group {group!r}"
+                    )
+        both = set(_list(targets.get("emotions_wanted"))) & set(
+            _list(targets.get("emotions_unwanted"))
+        )
+        if both:
+            problems.append(f"touchpoints.{key}.targets: {sorted(both)} both wanted and unwanted")
+        if targets and tp.get("audience") == "employee":
+            problems.append(f"touchpoints.{key}.targets: targets are for customer touchpoints only")
         low = str(key).casefold()
         if low in folded:
             problems.append(f"touchpoints.{key}: duplicate touchpoint (same as {folded[low]!r})")

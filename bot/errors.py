@@ -7,7 +7,9 @@ VecuError
 ├── RoutingError            no team or destination can take an issue
 ├── DeliveryError           an alert destination failed (retried by the worker)
 ├── UpstreamError           Rasa or the action server did not answer
-└── WorkflowError           an alert workflow action cannot be applied
+├── WorkflowError           an alert workflow action cannot be applied
+├── AccountError            a dashboard account operation was refused (duplicate, unknown, weak)
+└── AnalyticsError          a metrics query is invalid (a 400, not a 500)
 """
 
 from __future__ import annotations
@@ -52,3 +54,20 @@ class WorkflowError(VecuError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class AccountError(VecuError):
+    """A dashboard account operation was refused (duplicate or unknown email, weak password).
+
+    Attributes:
+        code: a stable reason (``exists``, ``unknown``, ``weak_password``, ``bad_email``,
+            ``bad_role``, ``bad_team``), used to pick the message in the user's language.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class AnalyticsError(VecuError):
+    """A metrics query is invalid (unknown touchpoint or team, bad period…): a 400, not a 500."""

@@ -41,6 +41,9 @@ class RatingScale(StrEnum):
     NPS = "nps"  # 0-10
     ENPS = "enps"  # 0-10
     ENGAGEMENT = "engagement"  # 1-5
+    EXPECTATION = "expectation"  # 1-5: the level a customer expects from a touchpoint (before it)
+    MEANS = "means"  # 1-5: an employee has what they need to deliver a touchpoint well (proposed)
+    MIRROR = "mirror"  # 1-5: how an employee thinks customers rate a touchpoint
 
 
 class Severity(StrEnum):
@@ -58,6 +61,9 @@ class Kind(StrEnum):
     COMMENT = "comment"  # the person's own words about a touchpoint (prompted or not)
     FOLLOWUP = "followup"  # the answer to "what would have made it right?"
     PULSE = "pulse"  # an employee pulse answer
+    EXPECTATION = "expectation"  # a customer's expectation of a touchpoint (Lefranc's "expected")
+    PROPOSED = "proposed"  # an employee's answer about the means to deliver a touchpoint
+    MIRROR = "mirror"  # an employee's estimate of how customers rate a touchpoint
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,8 @@ class Message:
         parent_id: for a follow-up, the feedback it answers.
         context_touchpoint: the touchpoint the conversation was about before this message
             (slot); used only when neither NLU nor keywords find one in this message.
+        member_team: for an employee, the team they work in (channel metadata), kept only
+            when it names a configured team; ``None`` for customers.
     """
 
     conversation_id: str
@@ -95,6 +103,11 @@ class Message:
     kind: Kind = Kind.COMMENT
     parent_id: int | None = None
     context_touchpoint: str | None = None
+    member_team: str | None = None
+
+
+ABOUT_CUSTOMER_TOUCHPOINT = frozenset({Kind.EXPECTATION, Kind.PROPOSED, Kind.MIRROR})
+"""Kinds whose touchpoint is always a customer touchpoint, even when an employee answers."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +178,9 @@ RATING_RANGES: dict[RatingScale, tuple[int, int]] = {
     RatingScale.NPS: (0, 10),
     RatingScale.ENPS: (0, 10),
     RatingScale.ENGAGEMENT: (1, 5),
+    RatingScale.EXPECTATION: (1, 5),
+    RatingScale.MEANS: (1, 5),
+    RatingScale.MIRROR: (1, 5),
 }
 _KEEP_CONTROLS = {"\n", "\t"}
 
@@ -259,7 +275,7 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
     from bot.routing import Signals, route
     from bot.services import get_services
     from bot.storage.models import FeedbackRecord, RoutingDecisionRecord
-    from bot.touchpoints import detect_touchpoint
+    from bot.touchpoints import Source, TouchpointMatch, detect_touchpoint
 
     services = services or get_services()
     company = services.company
@@ -304,9 +320,14 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
                 # "what would have made it right?" answers are about the parent's touchpoint
                 # ("a refund" after a delivery issue is not a billing issue).
                 hint = parent.touchpoint
-            match = detect_touchpoint(
-                text, company=company, audience=audience, hint=hint, context=context
-            )
+            about = company.touchpoint(hint) if kind in ABOUT_CUSTOMER_TOUCHPOINT else None
+            if about is not None and hint is not None and about.audience == Audience.CUSTOMER:
+                # Lefranc's questions name their (customer) touchpoint explicitly, whoever answers.
+                match = TouchpointMatch(touchpoint=hint, source=Source.NLU)
+            else:
+                match = detect_touchpoint(
+                    text, company=company, audience=audience, hint=hint, context=context
+                )
             signals = Signals(
                 audience=audience,
                 text=text,
@@ -348,6 +369,11 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
                 negative=decision.negative,
                 created_at=now,
                 updated_at=now,
+                member_team=(
+                    message.member_team
+                    if audience is Audience.EMPLOYEE and company.team(message.member_team)
+                    else None
+                ),
             )
             session.add(row)
             session.flush()

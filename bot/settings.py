@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     smtp_timeout_s: float = Field(default=20.0, alias="VECU_SMTP_TIMEOUT_S")
     events_secret: str = Field(default=PLACEHOLDER, alias="VECU_EVENTS_SECRET")
     """Key of the HMAC-SHA256 signature of ``POST /api/v1/events`` (unset: refuses all)."""
+    dashboard_session_max_age_s: int = Field(
+        default=8 * 3600, ge=60, alias="VECU_DASHBOARD_SESSION_MAX_AGE_S"
+    )
+    dashboard_login_max_failures: int = Field(
+        default=5, ge=1, alias="VECU_DASHBOARD_LOGIN_MAX_FAILURES"
+    )
+    dashboard_login_window_s: int = Field(default=900, ge=1, alias="VECU_DASHBOARD_LOGIN_WINDOW_S")
+    dashboard_login_failure_delay_s: float = Field(
+        default=1.0, ge=0, alias="VECU_DASHBOARD_LOGIN_FAILURE_DELAY_S"
+    )
+    dashboard_cache_s: float = Field(default=60.0, ge=0, alias="VECU_DASHBOARD_CACHE_S")
 
     @model_validator(mode="after")
     def _secrets_are_set(self) -> Settings:

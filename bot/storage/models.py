@@ -34,6 +34,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -150,6 +151,8 @@ class FeedbackRecord(Base):
     # ``privacy.keep_raw_text``.
     raw_text: Mapped[str | None] = mapped_column(Text)
     redacted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # issue 5 (migration 0005): the team an employee works in (channel metadata), for analytics.
+    member_team: Mapped[str | None] = mapped_column(String(64), index=True)
 
     decisions: Mapped[list[RoutingDecisionRecord]] = relationship(
         back_populates="feedback", cascade="all, delete-orphan", passive_deletes=True
@@ -450,3 +453,53 @@ class PrivacyAuditRecord(Base):
     action: Mapped[str] = mapped_column(String(16))
     person_id: Mapped[str | None] = mapped_column(String(32), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class DashboardUserRecord(Base):
+    """A person who may log in to the dashboard (created with ``vecu users add``).
+
+    ``password_hash`` is a salted scrypt hash (:mod:`bot.web.dashboard.passwords`); ``teams``
+    limits a manager to the touchpoints, alerts and employee groups of those teams (an admin
+    sees everything). Sessions are signed cookies, not rows.
+    """
+
+    __tablename__ = "dashboard_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    teams: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# ---- issue 5 (analytics, migration 0005): covering indexes of the metric queries ----------------
+# The dashboard aggregates with GROUP BY; these indexes hold every column those queries read, so
+# SQLite and PostgreSQL answer from the index without reading the wide feedback rows.
+Index(
+    "ix_feedback_scores",
+    FeedbackRecord.scale,
+    FeedbackRecord.audience,
+    FeedbackRecord.created_at,
+    FeedbackRecord.touchpoint,
+    FeedbackRecord.rating,
+    FeedbackRecord.conversation_id,
+    FeedbackRecord.member_team,
+    FeedbackRecord.language,
+    FeedbackRecord.channel,
+)
+Index(
+    "ix_feedback_labels",
+    FeedbackRecord.audience,
+    FeedbackRecord.created_at,
+    FeedbackRecord.touchpoint,
+    FeedbackRecord.emotion_label,
+    FeedbackRecord.sentiment_label,
+    FeedbackRecord.conversation_id,
+    FeedbackRecord.member_team,
+    FeedbackRecord.scale,
+    FeedbackRecord.language,
+    FeedbackRecord.channel,
+)

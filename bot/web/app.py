@@ -20,6 +20,9 @@ Routes:
 - ``GET /api/v1/privacy/persons/{id}/export``, ``POST /api/v1/privacy/persons/{id}/erase``:
   a person's rights of access and erasure (token, audited); see :mod:`bot.web.privacy`.
 - ``GET /healthz``: Rasa, action server and database; 200 or 503 naming what failed.
+- ``GET /api/v1/metrics``: every dashboard number as JSON (k-anonymity applied); see
+  :mod:`bot.web.metrics_api`.
+- ``/dashboard/*``: the dashboard (login, pages, CSV), see :mod:`bot.web.dashboard.routes`.
 - ``POST/GET /api/v1/dev/webhook-sink``: development only (``VECU_ENV=development``), the
   demo alert destination of ``company.yml``: keeps the last alerts received in memory. POST
   is open (the worker posts there like to any webhook); GET needs the token.
@@ -481,8 +484,19 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
     from bot.web.privacy import mount_privacy  # issue 6: rights of access and erasure
 
     mount_privacy(app)
+    from bot.web.metrics_api import router as metrics_router  # issue 5: metrics API
 
+    app.include_router(metrics_router)
     settings = runtime.settings()
+    from bot.web.dashboard.routes import mount_dashboard  # issue 5: dashboard
+
+    mount_dashboard(
+        app,
+        secret_key=settings.secret_key,
+        max_age_s=settings.dashboard_session_max_age_s,
+        secure=settings.environment != "development",
+        cache_s=settings.dashboard_cache_s,
+    )
     if (
         settings.telegram_customer_token
         or settings.telegram_employee_token

@@ -25,6 +25,10 @@ DIALOGUE = "\n".join(
 USED_BY_ACTIONS = set(re.findall(r'"(utter_\w+)"', ACTION_SOURCES))
 FORM_ASKS = {
     f"utter_ask_{slot}" for form in DOMAIN["forms"].values() for slot in form["required_slots"]
+} | {  # a form asks utter_ask_<form>_<slot> first, when it exists
+    f"utter_ask_{name}_{slot}"
+    for name, form in DOMAIN["forms"].items()
+    for slot in form["required_slots"]
 }
 
 

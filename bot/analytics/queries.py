@@ -1,0 +1,538 @@
+"""The SQL of the dashboard: every number is a GROUP BY in the database, never a loop over rows.
+
+This module owns the metric definitions (:data:`METRICS`: which audience and rating scales
+each score reads, and how it is computed), the SQL expressions they share (ISO week of a
+row on SQLite and PostgreSQL, owning team of a touchpoint, employee's team), the filter
+conditions, and **the employee k-anonymity cells**: employee rows are grouped into *atoms*
+(employee team × ISO week × touchpoint; team × week for the company-wide pulse scores eNPS and
+engagement, which refuse a touchpoint filter) and an atom with
+fewer than k distinct respondents is dropped from every aggregate before anything is summed.
+Every allowed employee filter (team, touchpoint, whole weeks) selects whole atoms, so the
+difference between any two answers is itself a union of atoms of at least k people: two
+overlapping filters cannot be subtracted to single someone out. Language and channel
+filters would cut atoms, so employee data refuses them (:attr:`Status.NOT_APPLICABLE`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    distinct,
+    false,
+    func,
+    literal,
+    literal_column,
+    select,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.analytics.model import Filters, widen_to_weeks
+from bot.errors import StorageError
+from bot.storage.models import AlertOutboxRecord, FeedbackRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bot.company import Company
+
+F = FeedbackRecord.__table__
+ALL = "all"
+TOUCHPOINT_SCALES = ("means", "mirror")
+DIMENSIONS = ("touchpoint", "team", "language", "channel", "audience", "week")
+ATOM_WITH_TOUCHPOINT = ["team_ex", "week", "tp"]
+"""Employee cells of every query a touchpoint filter may cut (mixes, volumes, comments…)."""
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """What one score reads and how it is computed.
+
+    Attributes:
+        name: the metric name in results.
+        audience: whose answers it reads.
+        scales: the rating scales of those answers.
+        method: ``top2`` (% of 4-5 on 1-5) or ``nps`` (%9-10 minus %0-6 on 0-10).
+        per_touchpoint: whether the question names a touchpoint (employee atoms then include it).
+    """
+
+    name: str
+    audience: str
+    scales: tuple[str, ...]
+    method: str
+    per_touchpoint: bool = True
+
+
+METRICS: dict[str, MetricDef] = {
+    "csat": MetricDef("csat", "customer", ("csat",), "top2"),
+    "nps": MetricDef("nps", "customer", ("nps",), "nps"),
+    "expected": MetricDef("expected", "customer", ("expectation",), "top2"),
+    "enps": MetricDef("enps", "employee", ("enps",), "nps", per_touchpoint=False),
+    "engagement": MetricDef(
+        "engagement", "employee", ("engagement",), "top2", per_touchpoint=False
+    ),
+    "proposed": MetricDef("proposed", "employee", ("means",), "top2"),
+    "mirror": MetricDef("mirror", "employee", ("mirror",), "top2"),
+    "ex": MetricDef("ex", "employee", ("engagement", "means"), "top2", per_touchpoint=False),
+}
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The sums one score is computed from (one group)."""
+
+    n: int = 0
+    respondents: int = 0
+    top2: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+
+
+class NotApplicable(Exception):
+    """The filters or the breakdown cannot apply to this audience (reason: catalogue key)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# ---- shared expressions -----------------------------------------------------------------------
+
+
+def week_expr(dialect: str, column: Any = None) -> ColumnElement[Any]:
+    """The ISO week of ``column`` (default ``feedback.created_at``) as ``'YYYY-MM-DD'`` (Monday)."""
+    column = F.c.created_at if column is None else column
+    if dialect == "sqlite":
+        return func.date(column, "weekday 0", "-6 days")
+    return func.to_char(func.date_trunc("week", func.timezone("UTC", column)), "YYYY-MM-DD")
+
+
+def owner_expr(company: Company) -> ColumnElement[Any]:
+    """The team owning the row's touchpoint (``NULL`` for none)."""
+    mapping = {key: tp.team for key, tp in company.touchpoints.items()}
+    return case(mapping, value=F.c.touchpoint, else_=None)
+
+
+def employee_team_expr(company: Company) -> ColumnElement[Any]:
+    """The team an employee row belongs to: their own team, else (touchpoint questions) the
+    owner of the touchpoint asked about, else ``''`` (unknown team: its own cells)."""
+    return func.coalesce(
+        F.c.member_team,
+        case((F.c.scale.in_(TOUCHPOINT_SCALES), owner_expr(company)), else_=None),
+        literal(""),
+    )
+
+
+def owned_touchpoints(company: Company, team: str, audience: str = "customer") -> list[str]:
+    """The touchpoints of ``audience`` that ``team`` owns, in configuration order."""
+    return [
+        k for k, tp in company.touchpoints.items() if tp.team == team and tp.audience == audience
+    ]
+
+
+def _conditions(
+    filters: Filters, company: Company, audience: str, *, employee: bool
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [F.c.audience == audience]
+    start, end = (
+        widen_to_weeks(filters.start, filters.end) if employee else (filters.start, filters.end)
+    )
+    if start is not None:
+        conds.append(F.c.created_at >= start)
+    if end is not None:
+        conds.append(F.c.created_at < end)
+    if filters.touchpoint is not None:
+        conds.append(F.c.touchpoint == filters.touchpoint)
+    if filters.team is not None:
+        if employee:
+            conds.append(employee_team_expr(company) == filters.team)
+        else:
+            owned = owned_touchpoints(company, filters.team)
+            conds.append(F.c.touchpoint.in_(owned) if owned else false())
+    if not employee:
+        if filters.language is not None:
+            conds.append(F.c.language == filters.language)
+        if filters.channel is not None:
+            conds.append(F.c.channel == filters.channel)
+    return conds
+
+
+def _key_expr(by: str | None, company: Company, dialect: str, *, employee: bool) -> Any:
+    if by is None:
+        return literal(ALL)
+    if by == "touchpoint":
+        return func.coalesce(F.c.touchpoint, literal(""))
+    if by == "team":
+        return employee_team_expr(company) if employee else func.coalesce(owner_expr(company), "")
+    if by == "week":
+        return week_expr(dialect)
+    if by in ("language", "channel", "audience"):
+        return F.c[by]
+    raise ValueError(f"unknown dimension {by!r}")
+
+
+def check_applicable(
+    audience: str, filters: Filters, by: str | None, *, per_touchpoint: bool = True
+) -> None:
+    """Raise :class:`NotApplicable` when these filters/breakdown cannot apply to ``audience``."""
+    if filters.audience is not None and filters.audience != audience:
+        raise NotApplicable("analytics.reason.audience_filter")
+    if audience == "employee":
+        if filters.employee_refused or by in ("language", "channel"):
+            raise NotApplicable("analytics.reason.employee_filter")
+        if not per_touchpoint and (filters.touchpoint is not None or by == "touchpoint"):
+            raise NotApplicable("analytics.reason.touchpoint_filter")
+
+
+def _atom_columns(company: Company, dialect: str, *, per_touchpoint: bool) -> list[Any]:
+    columns = [employee_team_expr(company).label("team_ex"), week_expr(dialect).label("week")]
+    if per_touchpoint:
+        columns.append(func.coalesce(F.c.touchpoint, literal("")).label("tp"))
+    return columns
+
+
+def _kept(base: Any, k: int, atom_columns: Sequence[str]) -> tuple[Any, ColumnElement[bool]]:
+    """Join ``base`` to its atoms of at least ``k`` distinct respondents."""
+    atoms = (
+        select(*(base.c[c] for c in atom_columns))
+        .group_by(*(base.c[c] for c in atom_columns))
+        .having(func.count(distinct(base.c.conversation_id)) >= k)
+        .subquery("atoms")
+    )
+    on = and_(*(base.c[c] == atoms.c[c] for c in atom_columns))
+    return base.join(atoms, on), on
+
+
+def _run(engine: Engine, statement: Any) -> list[Any]:
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(statement))
+    except SQLAlchemyError as exc:
+        raise StorageError(f"the metrics could not be read: {exc.__class__.__name__}") from exc
+
+
+# ---- scores ------------------------------------------------------------------------------------
+
+
+def score_counts(
+    metric: str,
+    by: str | None,
+    *,
+    engine: Engine,
+    company: Company,
+    filters: Filters,
+    extra: Iterable[ColumnElement[bool]] = (),
+) -> dict[str, Counts]:
+    """The sums of ``metric`` per value of ``by`` (``{"all": …}`` when ``by`` is ``None``).
+
+    Employee metrics are k-anonymous: rows of atoms with fewer than k respondents are left out.
+
+    Raises:
+        NotApplicable: the filters or breakdown cannot apply to this metric's audience.
+        StorageError: the database failed.
+    """
+    spec = METRICS[metric]
+    employee = spec.audience == "employee"
+    check_applicable(spec.audience, filters, by, per_touchpoint=spec.per_touchpoint)
+    dialect = engine.dialect.name
+    conds = [
+        *_conditions(filters, company, spec.audience, employee=employee),
+        F.c.scale.in_(spec.scales),
+        F.c.rating.is_not(None),
+        *extra,
+    ]
+    columns = [
+        _key_expr(by, company, dialect, employee=employee).label("key"),
+        F.c.conversation_id,
+        F.c.rating,
+    ]
+    if employee:
+        columns += _atom_columns(company, dialect, per_touchpoint=spec.per_touchpoint)
+    base = select(*columns).where(*conds).subquery("base")
+    source: Any = base
+    if employee:
+        atom_columns = ATOM_WITH_TOUCHPOINT if spec.per_touchpoint else ["team_ex", "week"]
+        source, _ = _kept(base, company.analytics.k_anonymity, atom_columns)
+    rating = base.c.rating
+    statement = (
+        select(
+            base.c.key,
+            func.count(),
+            func.count(distinct(base.c.conversation_id)),
+            func.sum(case((rating >= 4, 1), else_=0)),
+            func.sum(case((rating >= 9, 1), else_=0)),
+            func.sum(case((and_(rating >= 7, rating <= 8), 1), else_=0)),
+            func.sum(case((rating <= 6, 1), else_=0)),
+        )
+        .select_from(source)
+        .group_by(base.c.key)
+    )
+    out: dict[str, Counts] = {}
+    for key, n, people, top2, prom, pas, det in _run(engine, statement):
+        out[str(key)] = Counts(
+            int(n), int(people), int(top2 or 0), int(prom or 0), int(pas or 0), int(det or 0)
+        )
+    return out
+
+
+# ---- mixes and volume ----------------------------------------------------------------------------
+
+
+def label_counts(
+    kind: str,
+    audience: str,
+    by: str | None,
+    *,
+    engine: Engine,
+    company: Company,
+    filters: Filters,
+    extra: Iterable[ColumnElement[bool]] = (),
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Messages with text per (group key, sentiment or emotion label), and respondents per key.
+
+    Raises:
+        NotApplicable: the filters or breakdown cannot apply to this audience.
+        StorageError: the database failed.
+    """
+    employee = audience == "employee"
+    check_applicable(audience, filters, by)
+    dialect = engine.dialect.name
+    column = F.c.sentiment_label if kind == "sentiment" else F.c.emotion_label
+    columns = [
+        _key_expr(by, company, dialect, employee=employee).label("key"),
+        column.label("label"),
+        F.c.conversation_id,
+    ]
+    if employee:
+        columns += _atom_columns(company, dialect, per_touchpoint=True)
+    # A message without text is never scored: its labels are "unknown" (text is not read).
+    base = (
+        select(*columns)
+        .where(
+            *_conditions(filters, company, audience, employee=employee),
+            column != "unknown",
+            *extra,
+        )
+        .subquery("base")
+    )
+    source: Any = base
+    if employee:
+        source, _ = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
+    rows = _run(
+        engine,
+        select(base.c.key, base.c.label, func.count())
+        .select_from(source)
+        .group_by(base.c.key, base.c.label),
+    )
+    people = _run(
+        engine,
+        select(base.c.key, func.count(distinct(base.c.conversation_id)))
+        .select_from(source)
+        .group_by(base.c.key),
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for key, label, n in rows:
+        counts.setdefault(str(key), {})[str(label)] = int(n)
+    return counts, {str(key): int(n) for key, n in people}
+
+
+def volume_counts(
+    audience: str, by: str | None, *, engine: Engine, company: Company, filters: Filters
+) -> dict[str, Counts]:
+    """Messages and respondents per key (employees: atoms of fewer than k left out).
+
+    Raises:
+        NotApplicable: the filters or breakdown cannot apply to this audience.
+        StorageError: the database failed.
+    """
+    employee = audience == "employee"
+    check_applicable(audience, filters, by)
+    dialect = engine.dialect.name
+    columns = [_key_expr(by, company, dialect, employee=employee).label("key"), F.c.conversation_id]
+    if employee:
+        columns += _atom_columns(company, dialect, per_touchpoint=True)
+    base = (
+        select(*columns)
+        .where(*_conditions(filters, company, audience, employee=employee))
+        .subquery("base")
+    )
+    source: Any = base
+    if employee:
+        source, _ = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
+    rows = _run(
+        engine,
+        select(base.c.key, func.count(), func.count(distinct(base.c.conversation_id)))
+        .select_from(source)
+        .group_by(base.c.key),
+    )
+    return {str(key): Counts(n=int(n), respondents=int(p)) for key, n, p in rows}
+
+
+# ---- alerts ------------------------------------------------------------------------------------
+
+
+def _seconds(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
+    if dialect == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return func.extract("epoch", later - earlier)
+
+
+def _alerted() -> ColumnElement[bool]:
+    outbox = AlertOutboxRecord.__table__
+    return F.c.id.in_(select(outbox.c.feedback_id))
+
+
+def _alert_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [_alerted()]
+    if filters.audience is not None:
+        conds.append(F.c.audience == filters.audience)
+    if filters.start is not None:
+        conds.append(F.c.created_at >= filters.start)
+    if filters.end is not None:
+        conds.append(F.c.created_at < filters.end)
+    if filters.touchpoint is not None:
+        conds.append(F.c.touchpoint == filters.touchpoint)
+    if filters.team is not None:
+        conds.append(F.c.team == filters.team)
+    if filters.language is not None:
+        conds.append(F.c.language == filters.language)
+    if filters.channel is not None:
+        conds.append(F.c.channel == filters.channel)
+    return conds
+
+
+def alert_counts(
+    *, engine: Engine, filters: Filters
+) -> dict[str, tuple[int, int, int, float | None, float | None]]:
+    """Per team: alerts, acknowledged, resolved, mean seconds to acknowledge and to resolve.
+
+    An alert is a feedback with at least one alert outbox row; "acknowledged" counts those
+    with ``acknowledged_at`` (a resolution without acknowledgement counts as one at that time).
+
+    Raises:
+        StorageError: the database failed.
+    """
+    dialect = engine.dialect.name
+    ack_at = func.coalesce(F.c.acknowledged_at, F.c.resolved_at)
+    ack = _seconds(dialect, ack_at, F.c.created_at)
+    res = _seconds(dialect, F.c.resolved_at, F.c.created_at)
+    team_key = func.coalesce(F.c.team, literal_column("''"))
+    rows = _run(
+        engine,
+        select(
+            team_key,
+            func.count(),
+            func.count(ack_at),
+            func.count(F.c.resolved_at),
+            func.avg(ack),
+            func.avg(res),
+        )
+        .where(*_alert_conditions(filters))
+        .group_by(team_key),
+    )
+    return {
+        str(team): (
+            int(n),
+            int(a),
+            int(r),
+            float(ma) if ma is not None else None,
+            float(mr) if mr is not None else None,
+        )
+        for team, n, a, r, ma, mr in rows
+    }
+
+
+def median_seconds(
+    which: str, *, engine: Engine, filters: Filters, by_team: bool = False
+) -> dict[str, float]:
+    """Median seconds from creation to acknowledgement (``ack``) or resolution (``resolve``).
+
+    One SQL query with window functions (``row_number``/``count`` over the ordered durations,
+    then the mean of the one or two middle values), on SQLite and PostgreSQL alike.
+
+    Returns:
+        ``{team: median}`` when ``by_team`` (``""`` for no team), else ``{"all": median}``;
+        groups without any duration are absent.
+
+    Raises:
+        StorageError: the database failed.
+    """
+    dialect = engine.dialect.name
+    at = func.coalesce(F.c.acknowledged_at, F.c.resolved_at) if which == "ack" else F.c.resolved_at
+    group = func.coalesce(F.c.team, literal_column("''")) if by_team else literal_column("'all'")
+    durations = (
+        select(group.label("grp"), _seconds(dialect, at, F.c.created_at).label("secs"))
+        .where(*_alert_conditions(filters), at.is_not(None))
+        .subquery("durations")
+    )
+    ranked = select(
+        durations.c.grp,
+        durations.c.secs,
+        func.row_number().over(partition_by=durations.c.grp, order_by=durations.c.secs).label("rn"),
+        func.count().over(partition_by=durations.c.grp).label("cnt"),
+    ).subquery("ranked")
+    middle = (
+        select(ranked.c.grp, func.avg(ranked.c.secs))
+        .where(ranked.c.rn.in_([(ranked.c.cnt + 1) // 2, (ranked.c.cnt + 2) // 2]))
+        .group_by(ranked.c.grp)
+    )
+    return {str(grp): float(value) for grp, value in _run(engine, middle) if value is not None}
+
+
+# ---- comments ----------------------------------------------------------------------------------
+
+
+def comment_rows(
+    audience: str, *, engine: Engine, company: Company, filters: Filters, limit: int
+) -> list[Any]:
+    """The newest comments with text (employees: only from atoms of at least k people).
+
+    Raises:
+        NotApplicable: the filters cannot apply to this audience.
+        StorageError: the database failed.
+    """
+    employee = audience == "employee"
+    check_applicable(audience, filters, None)
+    dialect = engine.dialect.name
+    base = (
+        select(
+            F.c.id,
+            F.c.text,
+            F.c.touchpoint,
+            F.c.language,
+            F.c.sentiment_label,
+            F.c.emotion_label,
+            F.c.rating,
+            F.c.scale,
+            F.c.created_at,
+            F.c.conversation_id,
+            *_atom_columns(company, dialect, per_touchpoint=True),
+        )
+        .where(*_conditions(filters, company, audience, employee=employee), F.c.text != "")
+        .subquery("base")
+    )
+    source: Any = base
+    if employee:
+        source, _ = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
+    statement = (
+        select(
+            base.c.text,
+            base.c.touchpoint,
+            base.c.language,
+            base.c.sentiment_label,
+            base.c.emotion_label,
+            base.c.rating,
+            base.c.scale,
+            base.c.week,
+        )
+        .select_from(source)
+        .order_by(base.c.created_at.desc(), base.c.id.desc())
+        .limit(limit)
+    )
+    return _run(engine, statement)

@@ -1,0 +1,83 @@
+"""Who is looking at the dashboard: the logged-in user of a request, and API access.
+
+This module owns :func:`current_user` (a live session's account, or ``None``) and
+:func:`require_token_or_session`, the dependency of ``GET /api/v1/metrics``: the bearer
+token, or a dashboard session (a manager only for one of their teams).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+
+from bot.i18n import t
+from bot.web.dashboard.security import SessionExpired, session_claims
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.web.dashboard.users import User
+
+
+def services_of(request: Request) -> Services:
+    """The services of the app serving ``request`` (the process-wide ones by default)."""
+    services: Services | None = request.app.state.runtime.services
+    if services is None:
+        from bot.services import get_services
+
+        services = get_services()
+    return services
+
+
+def current_user(request: Request, services: Services) -> User | None:
+    """The account of the request's live session, else ``None``.
+
+    Raises:
+        SessionExpired: the session is too old (it has been ended).
+    """
+    if "session" not in request.scope:
+        return None
+    claims = session_claims(
+        request,
+        now=services.clock(),
+        max_age_s=services.settings.dashboard_session_max_age_s,
+    )
+    if claims is None:
+        return None
+    from bot.web.dashboard.users import get_user
+
+    user = get_user(claims[0], services=services)
+    if user is None or user.session_key != claims[1]:
+        from bot.web.dashboard.security import end_session
+
+        end_session(request)  # removed account or new password
+        return None
+    return user
+
+
+async def require_token_or_session(request: Request) -> None:
+    """Dependency: the API token, or a dashboard session allowed to see the ``team`` asked.
+
+    A request carrying an ``Authorization`` header is judged on the token alone. An admin's
+    session sees everything; a manager's only with ``team=`` one of their teams.
+
+    Raises:
+        ApiError: 401 (no token, no session), 403 (a manager outside their teams).
+    """
+    from starlette.concurrency import run_in_threadpool
+
+    from bot.web.app import API_LANGUAGE, ApiError, require_token
+
+    if request.headers.get("authorization"):
+        require_token(request)
+        return
+    services = services_of(request)
+    try:
+        user = await run_in_threadpool(current_user, request, services)
+    except SessionExpired:
+        user = None
+    if user is None:
+        require_token(request)  # raises the API's usual 401
+        return
+    if not user.sees_team(request.query_params.get("team") or None):
+        raise ApiError(403, "forbidden", t("dashboard.api.forbidden_team", API_LANGUAGE))

@@ -1,0 +1,175 @@
+"""A real-browser test of the dashboard: headless Chromium logs in and sees the Plotly charts.
+
+The app runs under uvicorn on a random local port, on a database filled by the demo seed
+(``bot.demo.seed``, six weeks, scored by the shipped model: the delivery story of the README
+picture). Skipped, with the reason, only when Chromium or ChromeDriver is absent (``make
+browser`` installs them).
+Set ``VECU_DASHBOARD_SCREENSHOT=/path.png`` to keep a screenshot of the delivery page (the
+README's ``docs/dashboard-touchpoint.png`` is made this way).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from dashboard_helpers import ADMIN, CHEAP, NOW, dashboard_settings
+
+from bot.storage.migrate import upgrade
+from bot.web.app import create_app
+from bot.web.dashboard.users import add_user
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="chromium and chromedriver are not installed "
+    "(apt-get install -y chromium chromium-driver, or `make browser`)",
+)
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+)
+WAIT_S = 20.0
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The web app on a demo-seeded database (real model), with an admin account."""
+    from bot.demo.seed import seed
+    from bot.services import FixedClock, build_services
+
+    settings = dashboard_settings(tmp_path_factory.mktemp("browser"))
+    services = build_services(settings, clock=FixedClock(NOW))
+    upgrade(services.engine)
+    seed(
+        engine=services.engine,
+        company=services.company,
+        scorer=services.scorer,
+        weeks=6,
+        now=NOW,
+        settings=settings,
+        customers_per_week=60,
+    )
+    add_user(*ADMIN, role="admin", services=services, cost=CHEAP)
+    app = create_app(services=services)
+    app.state.dashboard.cost = CHEAP
+    yield app
+    services.dispose()
+
+
+@pytest.fixture
+def base_url(demo_app: Any) -> Iterator[str]:
+    app = demo_app
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT_S
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=WAIT_S)
+    sock.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in (*FLAGS, "--window-size=1100,960", "--lang=fr-CA"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "fr-CA,fr"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.binary_location = str(CHROMIUM)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver: Any, condition: Any) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT_S).until(condition)
+
+
+def charts_drawn(driver: Any) -> int:
+    """How many charts hold a Plotly SVG with drawn marks (bars, lines or points)."""
+    script = """
+      return Array.from(document.querySelectorAll('.chart')).filter(function (box) {
+        var svg = box.querySelector('svg.main-svg');
+        return svg && box.querySelectorAll('g.point path, g.trace path, path.js-line').length > 0;
+      }).length;
+    """
+    return int(driver.execute_script(script))
+
+
+def errors_in_console(driver: Any) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_login_and_delivery_charts_in_french_and_english(browser: Any, base_url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(base_url + "/dashboard/touchpoints/delivery")
+    assert "/dashboard/login" in browser.current_url
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+    assert browser.find_element(By.ID, "login").text == "Se connecter"
+
+    # A wrong password: a clear message in French, still on the login page.
+    browser.find_element(By.ID, "email").send_keys(ADMIN[0])
+    browser.find_element(By.ID, "password").send_keys("pas le bon mot de passe")
+    browser.find_element(By.ID, "login").click()
+    wait_for(browser, lambda d: d.find_elements(By.ID, "login-message"))
+    assert "Courriel ou mot de passe incorrect" in browser.find_element(By.ID, "login-message").text
+    browser.get_log("browser")  # drop the expected 401 of the refused login
+
+    browser.find_element(By.ID, "password").send_keys(ADMIN[1])
+    browser.find_element(By.ID, "login").click()
+    wait_for(browser, lambda d: "/dashboard/touchpoints/delivery" in d.current_url)
+    wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-charts"))
+    assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-charts") == "4"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Point de contact : Livraison"
+    wait_for(browser, lambda d: charts_drawn(d) == 4)
+    bars = browser.find_elements(By.CSS_SELECTOR, "#chart-experiences svg.main-svg g.point")
+    assert len(bars) == 4  # intended, proposed, expected, lived
+    axis = browser.find_element(By.CSS_SELECTOR, "#chart-experiences .xtick text").text
+    assert axis == "Visée"
+    assert errors_in_console(browser) == []  # no CSP violation, no script error
+    if path := os.environ.get("VECU_DASHBOARD_SCREENSHOT"):
+        # The four experiences, their chart and the mirror (the window is 1100 × 960).
+        browser.execute_script("document.querySelector('.cards').scrollIntoView()")
+        browser.save_screenshot(path)
+
+    # The language switch: the same page, in English, charts drawn again.
+    browser.find_element(By.CSS_SELECTOR, "a.lang[hreflang='en']").click()
+    wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    wait_for(browser, lambda d: charts_drawn(d) == 4)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Touchpoint: Delivery"
+    ticks = [
+        e.text for e in browser.find_elements(By.CSS_SELECTOR, "#chart-experiences .xtick text")
+    ]
+    assert ticks == ["Intended", "Proposed", "Expected", "Lived"]
+    mirror = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#chart-mirror .xtick text")]
+    assert mirror == ["Employees' estimate", "Customers' actual rating"]
+    assert errors_in_console(browser) == []
