@@ -135,6 +135,10 @@ def set_consent(
 def opt_out(*, session: Session, person_id: str, source: str, now: datetime) -> int:
     """Refuse every purpose for the person and cancel what waits for them in the outbox.
 
+    The closed loop hears it too (:func:`bot.alerts.closing.withdraw`): the routes of the
+    person's conversations are refused and lose their address, and a closing message still
+    waiting for them is stopped, with the opt-out as its reason.
+
     Args:
         source: where the opt-out came from (``opt_out:telegram``, ``api``…).
 
@@ -163,6 +167,14 @@ def opt_out(*, session: Session, person_id: str, source: str, now: datetime) -> 
             )
         )  # fmt: skip
     session.flush()
+    from bot.alerts.closing import withdraw
+
+    withdraw(
+        session,
+        conversation_ids=conversation_ids(session=session, person_id=person_id),
+        why=f"{Reason.OPTED_OUT.value}: opted out ({source})",
+        now=now,
+    )
     return len(waiting)
 
 
