@@ -4,10 +4,11 @@ This module owns:
 
 - :func:`save_route`: the channel that received a person writes (or refreshes) their
   ``contact_route`` (Telegram: private chat id and bot audience; web: the pseudonymous
-  conversation id). :func:`set_consent` stores their answer to "may we tell you when it's
-  resolved?" (``action_record_contact_consent``) on the routes and, as the consent for
-  purpose ``followup``, in the contact ledger (:mod:`bot.ledger`, the one source of truth
-  the API shows); a refusal erases the address. :func:`withdraw` is what an opt-out does
+  conversation id) and links them to the ledger's person (:func:`link_person`).
+  :func:`set_consent` / :func:`answer_contact_question` store their answer to "may we tell
+  you when it's resolved?" (``action_record_contact_consent``) on the routes and, as the
+  consent for purpose ``followup``, in the contact ledger (:mod:`bot.ledger`, the one source
+  of truth the API shows); a refusal erases the address. :func:`withdraw` is what an opt-out does
   here (routes refused, waiting closing messages stopped, with the reason).
 - :func:`enqueue_closing`: called by :mod:`bot.alerts.workflow` when an issue is resolved,
   in the same transaction: when the person agreed, one ``alert_outbox`` row addressed to the
@@ -73,6 +74,9 @@ def save_route(
 ) -> None:
     """Create or refresh the route of ``(conversation_id, channel)`` (consent is kept).
 
+    The person behind it is linked in the same transaction (:func:`link_person`), so the
+    rights of access and erasure and the contact ledger know everyone who wrote.
+
     Raises:
         StorageError: the database refused the write.
     """
@@ -80,6 +84,10 @@ def save_route(
     now = services.clock()
     try:
         with services.sessions.begin() as session:
+            link_person(
+                session, conversation_id=conversation_id, audience=audience, channel=channel,
+                address=address, language=language, services=services, now=now,
+            )  # fmt: skip
             row = session.scalars(
                 select(ContactRouteRecord).where(
                     ContactRouteRecord.conversation_id == conversation_id,
@@ -110,6 +118,46 @@ def save_route(
         raise StorageError(
             f"the contact route could not be stored: {exc.__class__.__name__}"
         ) from exc
+
+
+def link_person(
+    session: Session,
+    *,
+    conversation_id: str,
+    audience: str,
+    channel: str,
+    address: str,
+    language: str,
+    services: Services,
+    now: datetime,
+) -> str:
+    """The ledger's person of a conversation a channel received: found, linked or created.
+
+    On Telegram the chat is a full identity of the person (:func:`bot.persons.resolve`: the
+    raw chat id for the audience's bot, and the conversation's pseudonym), the same one a
+    business event naming that chat links to; elsewhere the pseudonym alone
+    (:func:`bot.persons.ensure_for_conversation`).
+
+    Returns:
+        The person's id.
+    """
+    from bot.persons import IdentityRef, ensure_for_conversation, resolve
+    from bot.privacy import secret_key
+    from bot.storage.models import IdentityKind
+
+    if channel == IdentityKind.TELEGRAM.value and address:
+        ref = IdentityRef(IdentityKind.TELEGRAM, address[:200], audience)
+        secret = secret_key(services.settings)
+        if ref.conversation_id(secret) == conversation_id:
+            person = resolve(
+                session=session, identities=[ref], audience=audience, secret=secret, now=now,
+                language=language[:8] or None,
+            )  # fmt: skip
+            return person.id
+    return ensure_for_conversation(
+        session=session, conversation_id=conversation_id, channel=channel, audience=audience,
+        now=now,
+    ).id  # fmt: skip
 
 
 def set_consent(

@@ -271,3 +271,37 @@ def test_stop_before_resolution_means_no_closing_and_the_ledger_records_why(
     assert closing_rows(services) == []
     [decision] = [d for d in closing_decisions(services) if d[0] == "followup"]
     assert decision[1:3] == ("suppressed", "opted_out") and "opt_out:telegram" in str(decision[3])
+
+
+def test_everyone_who_wrote_on_telegram_is_a_ledger_person_and_can_be_erased(
+    make_services: Any, fakes: Any
+) -> None:
+    from bot.persons import resolve_person_ref
+    from bot.privacy import pseudonym
+    from bot.rights import Actor, erase_person
+    from bot.storage.models import PersonIdentityRecord
+
+    services = make_services(fakes.ANGRY)
+    conversation = pseudonym("31337", channel="telegram", secret="test-secret")
+    save_route(
+        conversation_id=conversation, audience="customer", channel="telegram", address="31337",
+        language="fr", services=services,
+    )  # fmt: skip
+    save_route(
+        conversation_id=conversation, audience="customer", channel="telegram", address="31337",
+        language="en", services=services,
+    )  # fmt: skip
+    with services.sessions() as session:
+        [identity] = session.scalars(select(PersonIdentityRecord)).all()
+        assert (identity.kind, identity.scope, identity.value, identity.conversation_id) == (
+            "telegram", "customer", "31337", conversation
+        )  # fmt: skip
+        found = resolve_person_ref(session=session, ref="telegram:31337", secret="test-secret")
+        assert found is not None and found.id == identity.person_id and found.language == "en"
+    with services.sessions.begin() as session:
+        report = erase_person(
+            session=session, person_id=identity.person_id, actor=Actor.cli(),
+            now=services.clock(),
+        )  # fmt: skip
+    assert report is not None and report.contact_routes == 1
+    assert routes(services) == []
