@@ -1,8 +1,9 @@
 """Action ``action_record_contact_consent``: may we tell the person when it is resolved?
 
 Reads the answer to ``utter_ask_contact`` (intent ``affirm`` or ``deny``), stores it with
-:func:`bot.alerts.closing.set_consent` on the conversation's contact routes and confirms
-with ``utter_contact_yes`` / ``utter_contact_no``.
+:func:`bot.alerts.closing.answer_contact_question` (the conversation's contact routes and the
+ledger's consent for ``followup``) and confirms with ``utter_contact_yes``, or
+``utter_contact_no`` when the answer was no or an earlier opt-out still holds.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import context, latest_intent
-from bot.alerts.closing import set_consent
+from bot.alerts.closing import answer_contact_question
 from bot.errors import VecuError
 
 _log = logging.getLogger(__name__)
@@ -37,8 +38,8 @@ class ActionRecordContactConsent(Action):
         ctx = context(tracker)
         consent = latest_intent(tracker) == "affirm"
         try:
-            await asyncio.to_thread(
-                set_consent,
+            allowed = await asyncio.to_thread(
+                answer_contact_question,
                 ctx.conversation_id,
                 consent,
                 channel=ctx.channel,
@@ -49,5 +50,5 @@ class ActionRecordContactConsent(Action):
             _log.exception("contact consent of %s could not be stored", ctx.conversation_id)
             dispatcher.utter_message(response="utter_something_went_wrong")
             return []
-        dispatcher.utter_message(response="utter_contact_yes" if consent else "utter_contact_no")
+        dispatcher.utter_message(response="utter_contact_yes" if allowed else "utter_contact_no")
         return []

@@ -7,7 +7,8 @@ This module owns the rules of ``contact_policy`` (``company.yml``) and the ``con
   opt-out (:func:`opt_out`) refuses every purpose for the person, so it holds at once on
   every channel of theirs, and cancels what was waiting in the outbox;
 - **decide** (:func:`decide`), in this order: opted out / no consent → suppressed; no channel
-  that can reach them → suppressed; an issue of theirs still open (a negative feedback not
+  that can reach them (a Telegram chat with the audience's bot, else a web chat session whose
+  page collects its inbox) → suppressed; an issue of theirs still open (a negative feedback not
   resolved) → suppressed (surveys only); frequency caps (per person, per touchpoint, counted
   on what was sent) → suppressed "frequency_cap"; quiet hours in the person's time zone →
   deferred to their end; otherwise sent;
@@ -78,7 +79,9 @@ class Reason(StrEnum):
 INTENTS = {Purpose.SURVEY: "EXTERNAL_survey", Purpose.EXPECTATION: "EXTERNAL_ask_expectation"}
 OPT_OUT_SOURCE = "opt_out"
 REACHABLE = (IdentityKind.TELEGRAM.value,)
-"""Channels Vécu can write to first (a web chat page cannot be reached until it writes)."""
+"""Channels Vécu can write to first, through the bot of the person's audience."""
+WEB = IdentityKind.WEB.value
+"""The fallback: a web chat session's inbox (``web_inbox``), which its page collects."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,10 @@ def set_consent(
 def opt_out(*, session: Session, person_id: str, source: str, now: datetime) -> int:
     """Refuse every purpose for the person and cancel what waits for them in the outbox.
 
+    The closed loop hears it too (:func:`bot.alerts.closing.withdraw`): the routes of the
+    person's conversations are refused and lose their address, and a closing message still
+    waiting for them is stopped, with the opt-out as its reason.
+
     Args:
         source: where the opt-out came from (``opt_out:telegram``, ``api``…).
 
@@ -163,11 +170,23 @@ def opt_out(*, session: Session, person_id: str, source: str, now: datetime) -> 
             )
         )  # fmt: skip
     session.flush()
+    from bot.alerts.closing import withdraw
+
+    withdraw(
+        session,
+        conversation_ids=conversation_ids(session=session, person_id=person_id),
+        why=f"{Reason.OPTED_OUT.value}: opted out ({source})",
+        now=now,
+    )
     return len(waiting)
 
 
 def reachable_channel(*, session: Session, person_id: str, audience: str) -> str | None:
-    """The channel Vécu can write to this person on, for the bot of ``audience``."""
+    """The channel Vécu can write to this person on, for the bot of ``audience``.
+
+    A Telegram chat with that bot first; else a web chat session (the message waits in the
+    session's inbox, which the chat page collects while it is open).
+    """
     row = session.scalars(
         select(PersonIdentityRecord)
         .where(
@@ -178,7 +197,16 @@ def reachable_channel(*, session: Session, person_id: str, audience: str) -> str
         .order_by(PersonIdentityRecord.last_seen_at.desc())
         .limit(1)
     ).first()
-    return row.kind if row else None
+    if row is not None:
+        return row.kind
+    web = session.scalars(
+        select(PersonIdentityRecord.id).where(
+            PersonIdentityRecord.person_id == person_id,
+            PersonIdentityRecord.kind == WEB,
+            PersonIdentityRecord.conversation_id.is_not(None),
+        )
+    ).first()
+    return WEB if web is not None else None
 
 
 def open_issues(*, session: Session, person_id: str) -> int:
@@ -268,7 +296,7 @@ def decide(
         return Verdict(
             ContactOutcome.SUPPRESSED,
             Reason.NO_CHANNEL,
-            f"no channel Vécu can write to first (a Telegram chat with the {audience} bot)",
+            f"no channel Vécu can write to (a Telegram chat with the {audience} bot, a web chat)",
         )
     if purpose is Purpose.SURVEY:
         issues = open_issues(session=session, person_id=person.id)

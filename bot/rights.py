@@ -6,18 +6,24 @@ grows old, and the ``privacy_audit`` log of who read or changed personal data:
 * :func:`export_person`: everything Vécu holds about one person (right of access), as one
   JSON-serialisable document: the person, their identities, consents, business events,
   contact-ledger decisions and outbox rows, their feedback (with the raw text when
-  ``privacy.keep_raw_text`` kept it) and the alerts about it, and the audit history of
-  their data. Writes an ``export`` audit row.
+  ``privacy.keep_raw_text`` kept it) and the alerts about it, the closed loop's address
+  book of their conversations (``contact_route``: Telegram chat ids, consent) and the
+  messages waiting for their web chat page (``web_inbox``), and the audit history of their
+  data. Writes an ``export`` audit row.
 * :func:`erase_person`: deletes the person, their identities, consents, events and ledger
-  rows (:func:`bot.persons.delete_person`), and **anonymises** their feedback: no text, no
+  rows (:func:`bot.persons.delete_person`), the ``contact_route`` and ``web_inbox`` rows of
+  their conversations, and **anonymises** their feedback: no text, no
   conversation id (the shared value :data:`ANONYMOUS`), no parent link, times cut to the
-  day, and the routing decisions, alerts and alert events about it deleted; what is left
+  day, and the routing decisions, alerts (closing messages included) and alert events
+  about it deleted (an alert event's actor is a team member, but its note is free text
+  about the person); what is left
   only counts in aggregates (touchpoint, team, scores, rating, day). Writes an ``erase``
   audit row, which names no one but the now meaningless person id.
 * :func:`purge`: the retention job (``vecu privacy purge``, and the worker once a day,
   :func:`run_retention`): feedback older than ``privacy.retention_days`` is anonymised (or
   deleted, ``retention_action: delete``); older business events, contact decisions and
-  finished outbox rows are deleted, and persons not seen since are deleted. It also
+  finished outbox rows are deleted, so are contact routes not refreshed since and web inbox
+  messages older than that, and persons not seen since are deleted. It also
   redacts any stored text not redacted yet (rows from before redaction existed).
 * :func:`audit`: one audit row (who: :class:`Actor`, through the API token, the CLI, the
   dashboard or the system; what; about whom; when). Person views call it too.
@@ -47,12 +53,14 @@ from bot.storage.models import (
     AuditAction,
     ContactDecisionRecord,
     ContactOutboxRecord,
+    ContactRouteRecord,
     FeedbackRecord,
     PersonIdentityRecord,
     PersonRecord,
     PrivacyAuditRecord,
     RoutingDecisionRecord,
     TouchpointEventRecord,
+    WebInboxRecord,
 )
 
 if TYPE_CHECKING:
@@ -198,6 +206,24 @@ def export_person(
             .order_by(PrivacyAuditRecord.id)
         )
     )
+    conversations = links.conversation_ids
+    routes: list[ContactRouteRecord] = []
+    inbox: list[WebInboxRecord] = []
+    if conversations:
+        routes = list(
+            session.scalars(
+                select(ContactRouteRecord)
+                .where(ContactRouteRecord.conversation_id.in_(conversations))
+                .order_by(ContactRouteRecord.id)
+            )
+        )
+        inbox = list(
+            session.scalars(
+                select(WebInboxRecord)
+                .where(WebInboxRecord.conversation_id.in_(conversations))
+                .order_by(WebInboxRecord.id)
+            )
+        )
     feedback = []
     for row in links.feedback:
         item = _columns(row, skip=("raw_text",))
@@ -217,6 +243,8 @@ def export_person(
         "routing_decisions": [_columns(r) for r in decisions],
         "alerts": [_columns(r) for r in alerts],
         "alert_events": [_columns(r) for r in alert_events],
+        "contact_routes": [_columns(r) for r in routes],
+        "web_inbox": [_columns(r) for r in inbox],
         "access_log": [_columns(r) for r in history],
     }
     counts = {key: len(value) for key, value in document.items() if isinstance(value, list)}
@@ -248,6 +276,8 @@ class ErasureReport:
     alerts: int
     alert_events: int
     routing_decisions: int
+    contact_routes: int = 0
+    web_inbox: int = 0
 
 
 def _day(value: datetime | None) -> datetime | None:
@@ -317,6 +347,21 @@ def erase_person(
     anonymised = anonymise_feedback(
         session=session, feedback_ids=[row.id for row in links.feedback]
     )
+    conversations = links.conversation_ids
+    routes = inbox = 0
+    if conversations:
+        routes = _count(
+            session.execute(
+                delete(ContactRouteRecord).where(
+                    ContactRouteRecord.conversation_id.in_(conversations)
+                )
+            )
+        )
+        inbox = _count(
+            session.execute(
+                delete(WebInboxRecord).where(WebInboxRecord.conversation_id.in_(conversations))
+            )
+        )
     report = ErasureReport(
         person_id=person_id,
         feedback_anonymised=anonymised["feedback"],
@@ -328,6 +373,8 @@ def erase_person(
         alerts=anonymised["alerts"],
         alert_events=anonymised["alert_events"],
         routing_decisions=anonymised["routing_decisions"],
+        contact_routes=routes,
+        web_inbox=inbox,
     )
     session.expunge_all()  # the loaded rows are about to be deleted or were changed in SQL
     delete_person(session=session, person_id=person_id)
@@ -356,6 +403,8 @@ class PurgeReport:
     events: int = 0
     contact_decisions: int = 0
     contact_outbox: int = 0
+    contact_routes: int = 0
+    web_inbox: int = 0
     persons: int = 0
     redacted: int = 0
     details: dict[str, int] = field(default_factory=dict)
@@ -470,6 +519,12 @@ def purge(
                 ContactOutboxRecord.status.in_(FINISHED_OUTBOX),
             )
         )
+    )
+    report.contact_routes = _count(
+        session.execute(delete(ContactRouteRecord).where(ContactRouteRecord.updated_at < cutoff))
+    )
+    report.web_inbox = _count(
+        session.execute(delete(WebInboxRecord).where(WebInboxRecord.created_at < cutoff))
     )
     session.expunge_all()
     recent = select(PersonIdentityRecord.person_id).where(

@@ -4,7 +4,8 @@ This module owns the delivery side of the contact ledger:
 
 - :class:`Outbound`, the interface "trigger an intent in a person's conversation and deliver
   the replies to their channel", with :class:`RasaTelegramOutbound` (the real one: Rasa's HTTP
-  API, then the Telegram Bot API) and :class:`FakeOutbound` (in-tree fake);
+  API, then the Telegram Bot API, or the web chat inbox for a person known only by a web chat
+  session) and :class:`FakeOutbound` (in-tree fake);
 - :func:`send_due` (one pass over what is due) and :func:`send_one` (one row, used by the
   events API right after an event so the survey arrives within seconds), with a claim so two
   senders never send the same row, retries with exponential backoff when Rasa or Telegram is
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from bot import ledger
 from bot.channels import outbound
-from bot.errors import DeliveryError, UpstreamError
+from bot.errors import DeliveryError, StorageError, UpstreamError
 from bot.i18n import normalize_language
 from bot.services import Services, get_services
 from bot.settings import Settings
@@ -64,9 +65,10 @@ class Target:
     """Where a solicitation goes.
 
     Attributes:
-        channel: ``telegram``.
+        channel: ``telegram`` or ``web``.
         audience: the bot (``customer`` or ``employee``).
-        address: the raw chat id on that channel.
+        address: the raw chat id on Telegram; on the web, the pseudonymous conversation id
+            whose inbox the chat page collects.
         conversation_id: the pseudonym Rasa knows the conversation by.
         language: the person's language (``fr``/``en``).
     """
@@ -129,17 +131,28 @@ class RasaTelegramOutbound:
        the survey's words must be in their language from the first message);
     2. :func:`bot.channels.outbound.notify`: ``trigger_intent``, then ``sendMessage`` through
        the bot of the person's audience, buttons as an inline keyboard whose ``callback_data``
-       is the payload (what the Telegram gateway expects when it is pressed).
+       is the payload (what the Telegram gateway expects when it is pressed); on the web
+       channel the replies go to the session's inbox (:func:`bot.alerts.closing.store_inbox`),
+       which the chat page collects and shows with their buttons.
 
     The shared module is synchronous: it runs in a worker thread.
 
     Args:
         settings: Rasa URL and token, Telegram tokens and Bot API base URL.
         transport: an httpx transport (tests).
+        services: the database of the web inbox (default: :func:`bot.services.get_services`
+            at the first web delivery).
     """
 
-    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        services: Services | None = None,
+    ):
         self.settings = settings
+        self.services = services
         self._client = httpx.Client(transport=transport)
         self._trigger = outbound.RasaIntentTrigger(
             settings.rasa_url, settings.rasa_token, timeout_s=settings.rasa_timeout_s,
@@ -153,7 +166,20 @@ class RasaTelegramOutbound:
             base_url=settings.telegram_api_base_url,
             client=self._client,
         )
-        self._sender = outbound.RoutingSender({IdentityKind.TELEGRAM.value: telegram})
+        self._sender = outbound.RoutingSender(
+            {
+                IdentityKind.TELEGRAM.value: telegram,
+                IdentityKind.WEB.value: outbound.InboxSender(self._store_inbox),
+            }
+        )
+
+    def _store_inbox(self, route: outbound.Route, messages: list[outbound.OutboundMessage]) -> None:
+        from bot.alerts.closing import store_inbox
+
+        try:
+            store_inbox(route, messages, services=self.services or get_services())
+        except StorageError as exc:  # retried like a channel outage: the row waits
+            raise DeliveryError(str(exc)) from exc
 
     def _prime(self, target: Target) -> None:
         """Set the conversation's language, audience and channel slots in Rasa."""
@@ -200,9 +226,9 @@ class RasaTelegramOutbound:
         self._client.close()
 
 
-def default_outbound(settings: Settings) -> Outbound:
-    """The outbound of the running deployment (Rasa + Telegram)."""
-    return RasaTelegramOutbound(settings)
+def default_outbound(settings: Settings, *, services: Services | None = None) -> Outbound:
+    """The outbound of the running deployment (Rasa + Telegram, and the web chat inbox)."""
+    return RasaTelegramOutbound(settings, services=services)
 
 
 @dataclass
@@ -250,22 +276,24 @@ def _claim(services: Services, row_id: int) -> bool:
 
 def _target(session: Session, row: ContactOutboxRecord, person: PersonRecord, policy_lang: str,
             audience: str) -> Target | None:  # fmt: skip
+    channel = row.channel or IdentityKind.TELEGRAM.value
+    statement = select(PersonIdentityRecord).where(
+        PersonIdentityRecord.person_id == person.id,
+        PersonIdentityRecord.kind == channel,
+        PersonIdentityRecord.conversation_id.is_not(None),
+    )
+    if channel != IdentityKind.WEB.value:  # a web session belongs to no bot
+        statement = statement.where(PersonIdentityRecord.scope == audience)
     identity = session.scalars(
-        select(PersonIdentityRecord)
-        .where(
-            PersonIdentityRecord.person_id == person.id,
-            PersonIdentityRecord.kind == (row.channel or IdentityKind.TELEGRAM.value),
-            PersonIdentityRecord.scope == audience,
-        )
-        .order_by(PersonIdentityRecord.last_seen_at.desc())
-        .limit(1)
+        statement.order_by(PersonIdentityRecord.last_seen_at.desc()).limit(1)
     ).first()
     if identity is None or identity.conversation_id is None:
         return None
+    web = identity.kind == IdentityKind.WEB.value
     return Target(
         channel=identity.kind,
         audience=audience,
-        address=identity.value,
+        address=identity.conversation_id if web else identity.value,
         conversation_id=identity.conversation_id,
         language=normalize_language(person.language or policy_lang),
     )
@@ -438,7 +466,7 @@ def run_sender(
     """Deliver the contact outbox until ``stop`` is set (or one pass with ``once``)."""
     services = services or get_services()
     stop = stop or threading.Event()
-    sender = sender or default_outbound(services.settings)
+    sender = sender or default_outbound(services.settings, services=services)
     total = SendReport()
 
     async def loop() -> None:

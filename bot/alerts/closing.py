@@ -4,15 +4,20 @@ This module owns:
 
 - :func:`save_route`: the channel that received a person writes (or refreshes) their
   ``contact_route`` (Telegram: private chat id and bot audience; web: the pseudonymous
-  conversation id). :func:`set_consent` stores their answer to "may we tell you when it's
-  resolved?" (``action_record_contact_consent``); a refusal erases the address.
+  conversation id) and links them to the ledger's person (:func:`link_person`).
+  :func:`set_consent` / :func:`answer_contact_question` store their answer to "may we tell
+  you when it's resolved?" (``action_record_contact_consent``) on the routes and, as the
+  consent for purpose ``followup``, in the contact ledger (:mod:`bot.ledger`, the one source
+  of truth the API shows); a refusal erases the address. :func:`withdraw` is what an opt-out does
+  here (routes refused, waiting closing messages stopped, with the reason).
 - :func:`enqueue_closing`: called by :mod:`bot.alerts.workflow` when an issue is resolved,
   in the same transaction: when the person agreed, one ``alert_outbox`` row addressed to the
   reserved destination :data:`PERSON_DESTINATION` (``kind`` ``closing``), so the worker
   delivers it with the same retries as team alerts and nothing is lost while Rasa or
   Telegram is down. The row's payload names the feedback and the intent, never the address.
 - :class:`PersonDestination`: the worker's destination for those rows: it reads the route
-  at delivery time (consent withdrawn since → not sent, permanently), then
+  at delivery time and asks the ledger again (consent for ``followup`` refused or an
+  opt-out since → not sent, permanently, the reason on the row and in ``contact_decision``), then
   :func:`bot.channels.outbound.notify` triggers ``EXTERNAL_issue_resolved`` in the person's
   conversation (Rasa answers ``utter_issue_resolved`` in their language) and delivers it on
   their channel. Teams never see the route: an employee stays pseudonymous.
@@ -54,6 +59,8 @@ CLOSING_KIND = "closing"
 RESOLVED_INTENT = "EXTERNAL_issue_resolved"
 CLOSING_SCHEMA = "vecu.closing/1"
 WEB_CHANNEL = "web"
+CONSENT_SOURCE = "contact_question"
+"""The ledger source of a consent given in the flow (``action_record_contact_consent``)."""
 
 
 def save_route(
@@ -67,6 +74,9 @@ def save_route(
 ) -> None:
     """Create or refresh the route of ``(conversation_id, channel)`` (consent is kept).
 
+    The person behind it is linked in the same transaction (:func:`link_person`), so the
+    rights of access and erasure and the contact ledger know everyone who wrote.
+
     Raises:
         StorageError: the database refused the write.
     """
@@ -74,6 +84,10 @@ def save_route(
     now = services.clock()
     try:
         with services.sessions.begin() as session:
+            link_person(
+                session, conversation_id=conversation_id, audience=audience, channel=channel,
+                address=address, language=language, services=services, now=now,
+            )  # fmt: skip
             row = session.scalars(
                 select(ContactRouteRecord).where(
                     ContactRouteRecord.conversation_id == conversation_id,
@@ -106,6 +120,46 @@ def save_route(
         ) from exc
 
 
+def link_person(
+    session: Session,
+    *,
+    conversation_id: str,
+    audience: str,
+    channel: str,
+    address: str,
+    language: str,
+    services: Services,
+    now: datetime,
+) -> str:
+    """The ledger's person of a conversation a channel received: found, linked or created.
+
+    On Telegram the chat is a full identity of the person (:func:`bot.persons.resolve`: the
+    raw chat id for the audience's bot, and the conversation's pseudonym), the same one a
+    business event naming that chat links to; elsewhere the pseudonym alone
+    (:func:`bot.persons.ensure_for_conversation`).
+
+    Returns:
+        The person's id.
+    """
+    from bot.persons import IdentityRef, ensure_for_conversation, resolve
+    from bot.privacy import secret_key
+    from bot.storage.models import IdentityKind
+
+    if channel == IdentityKind.TELEGRAM.value and address:
+        ref = IdentityRef(IdentityKind.TELEGRAM, address[:200], audience)
+        secret = secret_key(services.settings)
+        if ref.conversation_id(secret) == conversation_id:
+            person = resolve(
+                session=session, identities=[ref], audience=audience, secret=secret, now=now,
+                language=language[:8] or None,
+            )  # fmt: skip
+            return person.id
+    return ensure_for_conversation(
+        session=session, conversation_id=conversation_id, channel=channel, audience=audience,
+        now=now,
+    ).id  # fmt: skip
+
+
 def set_consent(
     conversation_id: str,
     consent: bool,
@@ -115,18 +169,66 @@ def set_consent(
     language: str | None = None,
     services: Services | None = None,
 ) -> int:
-    """Store the person's answer on every route of ``conversation_id``.
+    """Store the person's answer on every route of ``conversation_id`` and in the ledger.
+
+    See :func:`answer_contact_question` (this returns how many routes were updated).
+
+    Raises:
+        StorageError: the database refused the write.
+    """
+    return _store_consent(
+        conversation_id, consent, channel=channel, audience=audience, language=language,
+        services=services,
+    )[0]  # fmt: skip
+
+
+def answer_contact_question(
+    conversation_id: str,
+    consent: bool,
+    *,
+    channel: str | None = None,
+    audience: str = "customer",
+    language: str | None = None,
+    services: Services | None = None,
+) -> bool:
+    """Store the answer to "may we tell you when it's resolved?"; return what holds now.
+
+    The answer is written twice, in one transaction, so the two never disagree: on the
+    conversation's routes (the address book of the closed loop) and in the contact ledger
+    as the consent for purpose ``followup`` of the person behind the conversation (created
+    through :func:`bot.persons.ensure_for_conversation` when nobody knew them yet), which is
+    what the person view and the API show and what :func:`enqueue_closing` and
+    :class:`PersonDestination` ask. An opt-out ("stop") wins: a later "yes" does not lift
+    it, the routes then record a refusal too.
 
     On the web channel the route is the pseudonymous conversation id itself (its page
     collects the inbox), so it is created here when missing. A refusal erases the stored
     addresses.
 
     Returns:
-        How many routes were updated.
+        Whether the person may now be told when their issue is resolved.
 
     Raises:
         StorageError: the database refused the write.
     """
+    return _store_consent(
+        conversation_id, consent, channel=channel, audience=audience, language=language,
+        services=services,
+    )[1]  # fmt: skip
+
+
+def _store_consent(
+    conversation_id: str,
+    consent: bool,
+    *,
+    channel: str | None,
+    audience: str,
+    language: str | None,
+    services: Services | None,
+) -> tuple[int, bool]:
+    from bot import ledger
+    from bot.persons import ensure_for_conversation
+
     services = services or get_services()
     now = services.clock()
     try:
@@ -160,17 +262,105 @@ def set_consent(
                     )
                 )
             )
+            known_channel = channel or (rows[0].channel if rows else WEB_CHANNEL)
+            person = ensure_for_conversation(
+                session=session, conversation_id=conversation_id, channel=known_channel,
+                audience=audience, now=now,
+            )  # fmt: skip
+            granted, source = ledger.consent_granted(
+                session=session, person_id=person.id, purpose=ledger.ConsentPurpose.FOLLOWUP,
+                policy=services.company.contact_policy,
+            )  # fmt: skip
+            opted_out = not granted and bool(source and source.startswith(ledger.OPT_OUT_SOURCE))
+            effective = consent and not opted_out
+            if not opted_out:
+                ledger.set_consent(
+                    session=session, person_id=person.id,
+                    purpose=ledger.ConsentPurpose.FOLLOWUP, granted=consent,
+                    source=f"{CONSENT_SOURCE}:{known_channel}", now=now,
+                )  # fmt: skip
             for row in rows:
-                row.consent = consent
+                row.consent = effective
                 row.consent_at = now
                 row.updated_at = now
                 if language:
                     row.language = language[:8]
-                if not consent:
+                if not effective:
                     row.address = None
-            return len(rows)
+            return len(rows), effective
     except SQLAlchemyError as exc:
         raise StorageError(f"the consent could not be stored: {exc.__class__.__name__}") from exc
+
+
+def followup_refusal(
+    session: Session, *, conversation_id: str, company: Company
+) -> tuple[str, str] | None:
+    """Why the ledger forbids closing the loop with this conversation's person, if it does.
+
+    Returns:
+        ``(reason, detail)`` (``opted_out`` or ``no_consent``, and the consent's source), or
+        ``None`` when the ledger allows it (or knows no person for the conversation: the
+        route's own consent then decides, as before the ledger existed).
+    """
+    from bot import ledger
+    from bot.persons import find_by_conversation
+
+    person = find_by_conversation(session=session, conversation_id=conversation_id)
+    if person is None:
+        return None
+    granted, source = ledger.consent_granted(
+        session=session, person_id=person.id, purpose=ledger.ConsentPurpose.FOLLOWUP,
+        policy=company.contact_policy,
+    )  # fmt: skip
+    if granted:
+        return None
+    opted = bool(source and source.startswith(ledger.OPT_OUT_SOURCE))
+    reason = ledger.Reason.OPTED_OUT if opted else ledger.Reason.NO_CONSENT
+    return reason.value, f"consent for followup refused ({source})"
+
+
+def withdraw(
+    session: Session, *, conversation_ids: list[str], why: str, now: datetime
+) -> tuple[int, int]:
+    """An opt-out reaches the closed loop: routes refused, closing messages stopped.
+
+    The routes of ``conversation_ids`` get ``consent`` false and lose their address; the
+    closing messages still waiting for them in ``alert_outbox`` become ``dead`` with ``why``
+    as their last error (flushed, not committed).
+
+    Returns:
+        How many routes and closing messages were changed.
+    """
+    if not conversation_ids:
+        return 0, 0
+    routes = list(
+        session.scalars(
+            select(ContactRouteRecord).where(
+                ContactRouteRecord.conversation_id.in_(conversation_ids)
+            )
+        )
+    )
+    for route in routes:
+        route.consent, route.address = False, None
+        route.consent_at = route.updated_at = now
+    wanted = set(conversation_ids)
+    waiting = [
+        row
+        for row in session.scalars(
+            select(AlertOutboxRecord).where(
+                AlertOutboxRecord.kind == CLOSING_KIND,
+                AlertOutboxRecord.status.in_(
+                    [OutboxStatus.PENDING.value, OutboxStatus.FAILED.value]
+                ),
+            )
+        )
+        if str((row.payload or {}).get("conversation_id")) in wanted
+    ]
+    for row in waiting:
+        row.status = OutboxStatus.DEAD.value
+        row.last_error = why[:500]
+    session.flush()
+    return len(routes), len(waiting)
 
 
 def _consented_route(
@@ -209,6 +399,10 @@ def enqueue_closing(
         if parent is None:
             break
         root = parent
+    refusal = followup_refusal(session, conversation_id=root.conversation_id, company=company)
+    if refusal is not None:
+        _record_refusal(session, conversation_id=root.conversation_id, refusal=refusal, now=now)
+        return False
     route = _consented_route(session, root.conversation_id, root.channel)
     if route is None:
         return False
@@ -239,6 +433,27 @@ def enqueue_closing(
     )
     session.flush()
     return True
+
+
+def _record_refusal(
+    session: Session, *, conversation_id: str, refusal: tuple[str, str], now: datetime
+) -> None:
+    """Write the ledger's "not sent, and why" for a closing message (a suppressed decision)."""
+    from bot import ledger
+    from bot.persons import find_by_conversation
+    from bot.storage.models import ContactDecisionRecord, ContactOutcome
+
+    person = find_by_conversation(session=session, conversation_id=conversation_id)
+    if person is None:
+        return
+    session.add(
+        ContactDecisionRecord(
+            person_id=person.id, event_id=None, purpose=ledger.ConsentPurpose.FOLLOWUP.value,
+            touchpoint=None, outcome=ContactOutcome.SUPPRESSED.value, reason=refusal[0],
+            detail=refusal[1], decided_at=now,
+        )
+    )  # fmt: skip
+    session.flush()
 
 
 def store_inbox(route: Route, messages: list[OutboundMessage], *, services: Services) -> None:
@@ -298,6 +513,20 @@ class PersonDestination:
         self.trigger = trigger
         self.sender = sender
 
+    def refusal(self, payload: dict[str, Any]) -> tuple[str, str] | None:
+        """Why the ledger forbids this closing message now (opt-out, refused consent)."""
+        conversation_id = str(payload.get("conversation_id", ""))
+        with self.services.sessions.begin() as session:
+            refusal = followup_refusal(
+                session, conversation_id=conversation_id, company=self.services.company
+            )
+            if refusal is not None:
+                _record_refusal(
+                    session, conversation_id=conversation_id, refusal=refusal,
+                    now=self.services.clock(),
+                )  # fmt: skip
+            return refusal
+
     def route(self, payload: dict[str, Any]) -> Route | None:
         """The consented route the payload's person can be reached on now."""
         with self.services.sessions() as session:
@@ -316,6 +545,9 @@ class PersonDestination:
 
     def deliver(self, alert: Alert) -> None:
         """Tell the person (raises ``DeliveryError`` to retry, permanent when hopeless)."""
+        refusal = self.refusal(alert.payload)
+        if refusal is not None:
+            raise PermanentDeliveryError(f"{refusal[0]}: {refusal[1]}")
         route = self.route(alert.payload)
         if route is None:
             raise PermanentDeliveryError("the person withdrew their consent or has no route")

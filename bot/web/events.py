@@ -207,7 +207,10 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
         if outbound is None:
             from bot.surveys import default_outbound
 
-            outbound = app.state.contact_outbound = default_outbound(_services().settings)
+            current = _services()
+            outbound = app.state.contact_outbound = default_outbound(
+                current.settings, services=current
+            )
         return outbound
 
     async def _send_now(outbox_id: int) -> None:

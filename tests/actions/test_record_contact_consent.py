@@ -56,3 +56,17 @@ async def test_database_failure_is_said(services: Services) -> None:
     services.sessions.configure(bind=broken)
     dispatcher = await _run("affirm", language="fr", channel="telegram")
     assert responses(dispatcher) == ["utter_something_went_wrong"]
+
+
+async def test_after_stop_a_yes_is_answered_truthfully_and_the_ledger_keeps_the_opt_out(
+    services: Services,
+) -> None:
+    from bot.ledger import opt_out_conversation
+
+    save_route(conversation_id="p_tg", audience="customer", channel="telegram", address="42",
+               language="fr", services=services)  # fmt: skip
+    opt_out_conversation("p_tg", channel="telegram", audience="customer", services=services)
+    dispatcher = await _run("affirm", language="fr", channel="telegram")
+    assert responses(dispatcher) == ["utter_contact_no"]
+    route = _route(services)
+    assert (route.consent, route.address) == (False, None)

@@ -197,3 +197,24 @@ def test_no_survey_while_an_issue_of_theirs_is_open(make_services: ..., fakes: .
         assert row is not None
         row.status = "resolved"
     assert decide(services, who).outcome == "sent"
+
+
+def test_a_web_only_person_is_reached_through_the_web_inbox(make_services: ...) -> None:
+    services = make_services(clock=FixedClock(DAY))
+    refs = [IdentityRef(IdentityKind.EXTERNAL, "C-W", "customer"),
+            IdentityRef(IdentityKind.WEB, "sess-web-1", "")]  # fmt: skip
+    with services.sessions.begin() as session:
+        web_only = resolve(session=session, identities=refs, audience="customer", secret=SECRET,
+                           now=services.clock(), language="fr")  # fmt: skip
+        session.expunge(web_only)
+    verdict = decide(services, web_only)
+    assert (verdict.outcome, verdict.reason, verdict.channel) == ("sent", "ok", "web")
+    # a Telegram chat with the audience's bot is preferred once they have one
+    both = person(services, chat="4343", external="C-W")
+    assert both.id == web_only.id
+    with services.sessions() as session:
+        found = ledger.reachable_channel(session=session, person_id=both.id, audience="customer")
+        assert found == "telegram"
+        assert ledger.reachable_channel(
+            session=session, person_id=both.id, audience="employee"
+        ) == ("web")

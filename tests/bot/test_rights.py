@@ -26,12 +26,14 @@ from bot.storage.models import (
     ConsentRecord,
     ContactDecisionRecord,
     ContactOutboxRecord,
+    ContactRouteRecord,
     FeedbackRecord,
     PersonIdentityRecord,
     PersonRecord,
     PrivacyAuditRecord,
     RoutingDecisionRecord,
     TouchpointEventRecord,
+    WebInboxRecord,
 )
 
 SECRET = "test-secret"  # the VECU_SECRET_KEY of tests/bot/conftest.py's test settings
@@ -68,8 +70,9 @@ def seed_person(
     at: datetime = NOW,
 ) -> Person:
     """A customer with a Telegram identity, an external id, consent, an event, a ledger
-    decision and outbox row, and two feedback (comment + follow-up) with alerts and an
-    alert event: one row in every table that can hold something about a person."""
+    decision and outbox row, the closed loop's route (the chat id) and a waiting web inbox
+    message, and two feedback (comment + follow-up) with alerts and an alert event: one row
+    in every table that can hold something about a person."""
     conversation = pseudonym(chat_id, channel="telegram", secret=SECRET)
     with services.sessions.begin() as session:
         session.add(
@@ -151,6 +154,27 @@ def seed_person(
                 created_at=at,
                 sent_at=at,
             )
+        )
+        session.add_all(
+            [
+                ContactRouteRecord(
+                    conversation_id=conversation,
+                    audience="customer",
+                    channel="telegram",
+                    address=chat_id,
+                    language="fr",
+                    consent=True,
+                    consent_at=at,
+                    created_at=at,
+                    updated_at=at,
+                ),
+                WebInboxRecord(
+                    conversation_id=conversation,
+                    messages=[{"text": f"C'est réglé pour le dossier {external_id}."}],
+                    created_at=at,
+                    read_at=None,
+                ),
+            ]
         )
     services.clock = FixedClock(at)
     first = record(
@@ -297,6 +321,10 @@ def test_export_is_complete_and_audited(services: Services) -> None:
     assert sorted(f["id"] for f in document["feedback"]) == marie.feedback_ids
     assert document["alerts"] and document["routing_decisions"] and document["alert_events"]
     assert {a["feedback_id"] for a in document["alerts"]} <= set(marie.feedback_ids)
+    [route] = document["contact_routes"]
+    assert (route["address"], route["consent"]) == (marie.chat_id, True)
+    [inbox] = document["web_inbox"]
+    assert inbox["conversation_id"] == marie.conversation_id and "CRM-991" in str(inbox)
     text = json.dumps(document, ensure_ascii=False)
     assert other.chat_id not in text and other.external_id not in text
     assert other.conversation_id not in text
@@ -337,6 +365,7 @@ def test_erase_leaves_nothing_about_the_person_in_any_table(services: Services) 
         )
     assert report is not None
     assert report.feedback_anonymised == 2 and report.identities == 2 and report.events == 1
+    assert (report.contact_routes, report.web_inbox) == (1, 1)
 
     after = every_cell(services)
     for table, row in after:
@@ -370,6 +399,8 @@ def test_erase_leaves_nothing_about_the_person_in_any_table(services: Services) 
         ).all()
         assert len(kept) == 2
         assert session.get(PersonRecord, other.id) is not None
+        for model in (ContactRouteRecord, WebInboxRecord):
+            assert session.scalars(select(model.conversation_id)).all() == [other.conversation_id]
         [audit_row] = session.scalars(select(PrivacyAuditRecord)).all()
     assert audit_row.action == AuditAction.ERASE.value
     assert audit_row.actor_kind == "api_token" and audit_row.actor.startswith("token:")
@@ -407,7 +438,7 @@ def test_purge_anonymises_by_age_and_keeps_recent_data(services: Services) -> No
         1,
         1,
     )
-    assert report.contact_outbox == 1
+    assert (report.contact_outbox, report.contact_routes, report.web_inbox) == (1, 1, 1)
     with services.sessions() as session:
         for feedback_id in old.feedback_ids:
             row = session.get(FeedbackRecord, feedback_id)
@@ -418,6 +449,8 @@ def test_purge_anonymises_by_age_and_keeps_recent_data(services: Services) -> No
         assert session.get(PersonRecord, old.id) is None
         assert session.get(PersonRecord, recent.id) is not None
         assert session.scalars(select(TouchpointEventRecord.event_id)).all() == ["evt-CRM-NEW"]
+        for model in (ContactRouteRecord, WebInboxRecord):
+            assert session.scalars(select(model.conversation_id)).all() == [recent.conversation_id]
         [audit_row] = session.scalars(select(PrivacyAuditRecord)).all()
     assert (audit_row.action, audit_row.actor_kind, audit_row.person_id) == (
         "purge",

@@ -174,3 +174,48 @@ def test_a_permanent_refusal_is_dead_at_once(make_services: ...) -> None:
     [row] = outbox(services)
     assert report.dead == 1 and row.status == "dead" and row.attempts == 1
     assert "blocked" in (row.last_error or "")
+
+
+def test_a_web_only_person_gets_the_survey_in_their_chat_page_inbox(make_services: ...) -> None:
+    from bot.alerts.closing import collect_inbox
+    from bot.privacy import pseudonym
+
+    services = make_services(clock=FixedClock(DAY))
+    raw = json.dumps({
+        "event_id": "evt-web-1",
+        "person": {"external_id": "C-WEB", "web_session": "sess-7f3a", "language": "en"},
+        "touchpoint": "delivery", "kind": "done", "occurred_at": "2026-11-23T09:55:00-05:00",
+    }).encode()  # fmt: skip
+    outcome = receive(parse_event(raw, services), services=services)
+    [row] = outbox(services)
+    assert (outcome.outbox_id, row.channel) == (row.id, "web")
+    conversation = pseudonym("sess-7f3a", channel="web", secret="test-secret")
+    buttons = [{"title": str(n), "payload": f'/rate{{"rating": {n}}}'} for n in range(1, 6)]
+    rasa_calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        rasa_calls.append(request.url.path)
+        if request.url.path.endswith("/trigger_intent"):
+            return httpx.Response(200, json={"messages": [
+                {"recipient_id": conversation, "text": "Are you satisfied?", "buttons": buttons},
+            ]})  # fmt: skip
+        if request.url.path.endswith("/tracker/events"):
+            return httpx.Response(200, json={})
+        return httpx.Response(500)  # nothing may go to Telegram
+
+    real = RasaTelegramOutbound(
+        services.settings, transport=httpx.MockTransport(handler), services=services
+    )
+    report = asyncio.run(send_one(row.id, sender=real, services=services))
+    asyncio.run(real.aclose())
+    assert report.sent == 1
+    assert rasa_calls == [
+        f"/conversations/{conversation}/tracker/events",
+        f"/conversations/{conversation}/trigger_intent",
+    ]
+    assert collect_inbox(conversation, services=services) == [
+        {"recipient_id": conversation, "text": "Are you satisfied?", "buttons": buttons}
+    ]
+    assert "sess-7f3a" not in json.dumps(rasa_calls)  # Rasa only knows the pseudonym
+    [row] = outbox(services)
+    assert row.status == "sent" and row.sent_at is not None

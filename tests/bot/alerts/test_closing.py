@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.alerts.closing import (
     PersonDestination,
+    answer_contact_question,
     collect_inbox,
     save_route,
     set_consent,
@@ -18,6 +19,7 @@ from bot.alerts.worker import deliver_due
 from bot.alerts.workflow import Actor, Transition, apply
 from bot.channels.outbound import FakeIntentTrigger, FakeSender, Route
 from bot.feedback import Audience, Message, record
+from bot.ledger import opt_out_conversation
 from bot.storage.models import AlertOutboxRecord, ContactRouteRecord, OutboxStatus
 
 ALEX = Actor("telegram", "1", "Alex")
@@ -166,3 +168,140 @@ def test_a_dead_closing_row_is_requeued_to_the_person_never_to_a_team(
         requeue_dead(session, company=services.company, now=services.clock())
     rows = closing_rows(services)
     assert [(r.destination, r.status) for r in rows] == [("person", "pending")]
+
+
+# ---- one source of truth: the ledger's consent for "followup", and opt-out wins ---------------
+
+
+def followup_consent(services: Any, conversation: str) -> tuple[bool, str] | None:
+    from bot.persons import find_by_conversation
+    from bot.storage.models import ConsentRecord
+
+    with services.sessions() as session:
+        person = find_by_conversation(session=session, conversation_id=conversation)
+        if person is None:
+            return None
+        row = session.scalars(
+            select(ConsentRecord).where(
+                ConsentRecord.person_id == person.id, ConsentRecord.purpose == "followup"
+            )
+        ).one_or_none()
+        return None if row is None else (row.granted, row.source)
+
+
+def closing_decisions(services: Any) -> list[tuple[str, str, str, str | None]]:
+    from bot.storage.models import ContactDecisionRecord
+
+    with services.sessions() as session:
+        rows = session.scalars(select(ContactDecisionRecord).order_by(ContactDecisionRecord.id))
+        return [(d.purpose, d.outcome, d.reason, d.detail) for d in rows]
+
+
+def test_the_flow_consent_is_the_ledger_consent_for_followup(
+    make_services: Any, fakes: Any
+) -> None:
+    services = make_services(fakes.ANGRY)
+    save_route(
+        conversation_id="p_f", audience="customer", channel="telegram", address="77",
+        language="fr", services=services,
+    )  # fmt: skip
+    assert followup_consent(services, "p_f") is None
+    assert answer_contact_question("p_f", True, channel="telegram", services=services) is True
+    assert followup_consent(services, "p_f") == (True, "contact_question:telegram")
+    assert answer_contact_question("p_f", False, channel="telegram", services=services) is False
+    assert followup_consent(services, "p_f") == (False, "contact_question:telegram")
+    [route] = routes(services)
+    assert (route.consent, route.address) == (False, None)
+
+
+def test_stop_after_the_closing_was_queued_stops_it_and_says_why(
+    make_services: Any, fakes: Any
+) -> None:
+    services = make_services(fakes.ANGRY)
+    feedback_id = resolved_feedback(services, "p_s", Audience.CUSTOMER, "telegram")
+    save_route(
+        conversation_id="p_s", audience="customer", channel="telegram", address="88",
+        language="fr", services=services,
+    )  # fmt: skip
+    assert answer_contact_question("p_s", True, channel="telegram", services=services)
+    assert apply(feedback_id, Transition.RESOLVE, ALEX, services=services).contacted
+    [row] = closing_rows(services)
+    assert row.status == OutboxStatus.PENDING
+
+    opt_out_conversation("p_s", channel="telegram", audience="customer", services=services)
+
+    [row] = closing_rows(services)
+    assert row.status == OutboxStatus.DEAD and (row.last_error or "").startswith("opted_out")
+    [route] = routes(services)
+    assert (route.consent, route.address) == (False, None)  # the chat id is gone too
+    # even a requeued row is refused at delivery time, by the ledger
+    with services.sessions.begin() as session:
+        queued = session.get(AlertOutboxRecord, row.id)
+        assert queued is not None
+        queued.status = OutboxStatus.PENDING.value
+    trigger, sender = FakeIntentTrigger(), FakeSender()
+    person = PersonDestination(services=services, trigger=trigger, sender=sender)
+    deliver_due(
+        services=services,
+        destinations=lambda team, name: person if name == "person" else FakeDestination(),
+    )
+    [row] = closing_rows(services)
+    assert row.status == OutboxStatus.DEAD and "opted_out" in (row.last_error or "")
+    assert sender.sent == [] and trigger.calls == []
+    assert ("followup", "suppressed", "opted_out") in [d[:3] for d in closing_decisions(services)]
+
+
+def test_stop_before_resolution_means_no_closing_and_the_ledger_records_why(
+    make_services: Any, fakes: Any
+) -> None:
+    services = make_services(fakes.ANGRY)
+    feedback_id = resolved_feedback(services, "p_t", Audience.EMPLOYEE, "telegram")
+    save_route(
+        conversation_id="p_t", audience="employee", channel="telegram", address="99",
+        language="en", services=services,
+    )  # fmt: skip
+    assert answer_contact_question("p_t", True, channel="telegram", services=services)
+    opt_out_conversation("p_t", channel="telegram", audience="employee", services=services)
+    # a later "yes" to the contact question does not lift the opt-out
+    assert answer_contact_question("p_t", True, channel="telegram", services=services) is False
+    assert followup_consent(services, "p_t") == (False, "opt_out:telegram")
+    assert routes(services)[0].consent is False
+
+    assert not apply(feedback_id, Transition.RESOLVE, ALEX, services=services).contacted
+    assert closing_rows(services) == []
+    [decision] = [d for d in closing_decisions(services) if d[0] == "followup"]
+    assert decision[1:3] == ("suppressed", "opted_out") and "opt_out:telegram" in str(decision[3])
+
+
+def test_everyone_who_wrote_on_telegram_is_a_ledger_person_and_can_be_erased(
+    make_services: Any, fakes: Any
+) -> None:
+    from bot.persons import resolve_person_ref
+    from bot.privacy import pseudonym
+    from bot.rights import Actor, erase_person
+    from bot.storage.models import PersonIdentityRecord
+
+    services = make_services(fakes.ANGRY)
+    conversation = pseudonym("31337", channel="telegram", secret="test-secret")
+    save_route(
+        conversation_id=conversation, audience="customer", channel="telegram", address="31337",
+        language="fr", services=services,
+    )  # fmt: skip
+    save_route(
+        conversation_id=conversation, audience="customer", channel="telegram", address="31337",
+        language="en", services=services,
+    )  # fmt: skip
+    with services.sessions() as session:
+        [identity] = session.scalars(select(PersonIdentityRecord)).all()
+        assert (identity.kind, identity.scope, identity.value, identity.conversation_id) == (
+            "telegram", "customer", "31337", conversation
+        )  # fmt: skip
+        found = resolve_person_ref(session=session, ref="telegram:31337", secret="test-secret")
+        assert found is not None and found.id == identity.person_id and found.language == "en"
+    with services.sessions.begin() as session:
+        report = erase_person(
+            session=session, person_id=identity.person_id, actor=Actor.cli(),
+            now=services.clock(),
+        )  # fmt: skip
+    assert report is not None and report.contact_routes == 1
+    assert routes(services) == []
