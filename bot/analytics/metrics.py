@@ -693,9 +693,13 @@ def comments(
     company: Company,
     filters: Filters,
     limit: int = 50,
-    redact: Callable[[str], str] = deidentify,
+    redact: Callable[..., str] = deidentify,
 ) -> list[Comment]:
     """The newest comments for the filters, de-identified, week only, without any id.
+
+    Each text goes through ``redact`` (:func:`bot.deidentify.deidentify`: called with the
+    text, its language and the keywords ``redacted`` and ``company``), so a comment stored
+    before redaction existed is redacted as it is read.
 
     Customers' and employees' comments both (``filters.audience`` picks one); employees' only
     from groups of at least k people and only with the filters employee data accepts.
@@ -717,7 +721,7 @@ def comments(
     rows.sort(key=lambda pair: pair[1].week, reverse=True)
     return [
         Comment(
-            text=redact(row.text),
+            text=redact(row.text, row.language, redacted=bool(row.redacted), company=company),
             audience=audience,
             touchpoint=row.touchpoint,
             language=row.language,

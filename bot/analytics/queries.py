@@ -620,6 +620,7 @@ def comment_rows(
         select(
             F.c.id,
             F.c.text,
+            F.c.redacted,
             F.c.touchpoint,
             F.c.language,
             F.c.sentiment_label,
@@ -639,6 +640,7 @@ def comment_rows(
     statement = (
         select(
             base.c.text,
+            base.c.redacted,
             base.c.touchpoint,
             base.c.language,
             base.c.sentiment_label,
