@@ -198,16 +198,60 @@ def _atom_columns(company: Company, dialect: str, *, per_touchpoint: bool) -> li
     return columns
 
 
-def _kept(base: Any, k: int, atom_columns: Sequence[str]) -> tuple[Any, ColumnElement[bool]]:
-    """Join ``base`` to its atoms of at least ``k`` distinct respondents."""
-    atoms = (
-        select(*(base.c[c] for c in atom_columns))
-        .group_by(*(base.c[c] for c in atom_columns))
-        .having(func.count(distinct(base.c.conversation_id)) >= k)
-        .subquery("atoms")
+def _atom_people(
+    base: Any, atom_columns: Sequence[str], subsets: dict[str, ColumnElement[bool] | None]
+) -> Any:
+    """``base`` with, per row, the distinct respondents of its atom (window functions).
+
+    For each ``name`` of ``subsets``: ``in_<name>`` (1 when the row belongs to the subset, a
+    condition on ``base``; ``None``: every row) and ``people_<name>``, the number of distinct
+    ``conversation_id`` among the rows of the same atom and subset: ``dense_rank`` over the
+    person within the atom, then its ``max``. This equals ``COUNT(DISTINCT conversation_id)``
+    per atom (``conversation_id`` is never NULL) without joining the rows back to a grouped
+    copy of themselves, a join whose plan SQLite chooses badly (nested loops: seconds).
+    """
+    atom = [base.c[c] for c in atom_columns]
+    flags = {
+        name: (case((cond, 1), else_=0) if cond is not None else literal(1)).label(f"in_{name}")
+        for name, cond in subsets.items()
+    }
+    ranked = select(
+        *base.c,
+        *flags.values(),
+        *(
+            func.dense_rank()
+            .over(
+                partition_by=[*atom, *([flags[name]] if subsets[name] is not None else [])],
+                order_by=base.c.conversation_id,
+            )
+            .label(f"rank_{name}")
+            for name in subsets
+        ),
+    ).subquery("ranked")
+    r_atom = [ranked.c[c] for c in atom_columns]
+    return select(
+        *(ranked.c[c.name] for c in base.c),
+        *(ranked.c[f"in_{name}"] for name in subsets),
+        *(
+            func.max(ranked.c[f"rank_{name}"])
+            .over(
+                partition_by=[
+                    *r_atom,
+                    *([ranked.c[f"in_{name}"]] if subsets[name] is not None else []),
+                ]
+            )
+            .label(f"people_{name}")
+            for name in subsets
+        ),
+    ).subquery("sized")
+
+
+def _kept(base: Any, k: int, atom_columns: Sequence[str]) -> Any:
+    """The rows of ``base`` whose atom has at least ``k`` distinct respondents (same columns)."""
+    sized = _atom_people(base, atom_columns, {"all": None})
+    return (
+        select(*(sized.c[c.name] for c in base.c)).where(sized.c.people_all >= k).subquery("kept")
     )
-    on = and_(*(base.c[c] == atoms.c[c] for c in atom_columns))
-    return base.join(atoms, on), on
 
 
 def _run(engine: Engine, statement: Any) -> list[Any]:
@@ -256,10 +300,10 @@ def score_counts(
     if employee:
         columns += _atom_columns(company, dialect, per_touchpoint=spec.per_touchpoint)
     base = select(*columns).where(*conds).subquery("base")
-    source: Any = base
     if employee:
         atom_columns = ATOM_WITH_TOUCHPOINT if spec.per_touchpoint else ["team_ex", "week"]
-        source, _ = _kept(base, company.analytics.k_anonymity, atom_columns)
+        base = _kept(base, company.analytics.k_anonymity, atom_columns)
+    source: Any = base
     rating = base.c.rating
     statement = (
         select(
@@ -322,9 +366,9 @@ def label_counts(
         )
         .subquery("base")
     )
-    source: Any = base
     if employee:
-        source, _ = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
+        base = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
+    source: Any = base
     rows = _run(
         engine,
         select(base.c.key, base.c.label, func.count())
@@ -385,36 +429,38 @@ def message_counts(
     )
     has_sentiment = base.c.sentiment != "unknown"
     has_emotion = base.c.emotion != "unknown"
-    source: Any = base
     if employee:
         k = company.analytics.k_anonymity
-        person = base.c.conversation_id
-
-        def kept(cond: Any) -> Any:
-            return case((cond >= k, 1), else_=0)
-
-        atoms = (
-            select(
-                *(base.c[c] for c in ATOM_WITH_TOUCHPOINT),
-                kept(func.count(distinct(person))).label("all_ok"),
-                kept(func.count(distinct(case((has_sentiment, person), else_=None)))).label(
-                    "sentiment_ok"
-                ),
-                kept(func.count(distinct(case((has_emotion, person), else_=None)))).label(
-                    "emotion_ok"
-                ),
-            )
-            .group_by(*(base.c[c] for c in ATOM_WITH_TOUCHPOINT))
-            .subquery("atoms")
+        base = _atom_people(
+            base,
+            ATOM_WITH_TOUCHPOINT,
+            {"all": None, "sentiment": has_sentiment, "emotion": has_emotion},
         )
-        source = base.join(atoms, and_(*(base.c[c] == atoms.c[c] for c in ATOM_WITH_TOUCHPOINT)))
-        all_ok: Any = atoms.c.all_ok == 1
-        sentiment_ok: Any = and_(atoms.c.sentiment_ok == 1, has_sentiment)
-        emotion_ok: Any = and_(atoms.c.emotion_ok == 1, has_emotion)
-        flags = [atoms.c.all_ok, atoms.c.sentiment_ok, atoms.c.emotion_ok]
+        all_ok: Any = base.c.people_all >= k
+        sentiment_ok: Any = and_(base.c.in_sentiment == 1, base.c.people_sentiment >= k)
+        emotion_ok: Any = and_(base.c.in_emotion == 1, base.c.people_emotion >= k)
+        flags = [case((cond, 1), else_=0) for cond in (all_ok, sentiment_ok, emotion_ok)]
     else:
         all_ok, sentiment_ok, emotion_ok = true(), has_sentiment, has_emotion
         flags = []
+    source: Any = base
+    if employee:
+        # Employees are few: one row per (key, person, labels, flags) and sums in Python
+        # (the atom windows are computed once instead of once per query).
+        detail = _run(
+            engine,
+            select(
+                base.c.key,
+                base.c.conversation_id,
+                base.c.sentiment,
+                base.c.emotion,
+                *flags,
+                func.count(),
+            )
+            .select_from(source)
+            .group_by(base.c.key, base.c.conversation_id, base.c.sentiment, base.c.emotion, *flags),
+        )
+        return _employee_messages(detail)
     rows = _run(
         engine,
         select(base.c.key, base.c.sentiment, base.c.emotion, *flags, func.count())
@@ -447,14 +493,13 @@ def message_counts(
     n: dict[str, int] = {}
     sentiments: dict[str, dict[str, int]] = {}
     emotions: dict[str, dict[str, int]] = {}
-    for row in rows:
-        key, sentiment, emotion, count = str(row[0]), row[1], row[2], int(row[-1])
-        a_ok, s_ok, e_ok = row[3:6] if employee else (1, 1, 1)
-        n[key] = n.get(key, 0) + (count if a_ok else 0)
-        if s_ok and sentiment != "unknown":
+    for key, sentiment, emotion, count in rows:
+        key, count = str(key), int(count)
+        n[key] = n.get(key, 0) + count
+        if sentiment != "unknown":
             group = sentiments.setdefault(key, {})
             group[str(sentiment)] = group.get(str(sentiment), 0) + count
-        if e_ok and emotion != "unknown":
+        if emotion != "unknown":
             group = emotions.setdefault(key, {})
             group[str(emotion)] = group.get(str(emotion), 0) + count
     return {
@@ -466,6 +511,37 @@ def message_counts(
             int(p_e or 0),
         )
         for key, p_all, p_s, p_e in people
+    }
+
+
+def _employee_messages(detail: Iterable[Any]) -> dict[str, MessageCounts]:
+    """:class:`MessageCounts` per key from rows (key, person, sentiment, emotion, the three
+    kept flags, count) of :func:`message_counts`."""
+    n: dict[str, int] = {}
+    labels: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
+    people: dict[str, tuple[set[str], set[str], set[str]]] = {}
+    for key, person, sentiment, emotion, a_ok, s_ok, e_ok, count in detail:
+        key, count = str(key), int(count)
+        sentiments, emotions = labels.setdefault(key, ({}, {}))
+        everyone, by_sentiment, by_emotion = people.setdefault(key, (set(), set(), set()))
+        if a_ok:
+            n[key] = n.get(key, 0) + count
+            everyone.add(person)
+        if s_ok:
+            sentiments[str(sentiment)] = sentiments.get(str(sentiment), 0) + count
+            by_sentiment.add(person)
+        if e_ok:
+            emotions[str(emotion)] = emotions.get(str(emotion), 0) + count
+            by_emotion.add(person)
+    return {
+        key: MessageCounts(
+            Counts(n=n.get(key, 0), respondents=len(people[key][0])),
+            labels[key][0],
+            len(people[key][1]),
+            labels[key][1],
+            len(people[key][2]),
+        )
+        for key in people
     }
 
 
@@ -489,9 +565,9 @@ def volume_counts(
         .where(*_conditions(filters, company, audience, employee=employee))
         .subquery("base")
     )
-    source: Any = base
     if employee:
-        source, _ = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
+        base = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
+    source: Any = base
     rows = _run(
         engine,
         select(base.c.key, func.count(), func.count(distinct(base.c.conversation_id)))
@@ -647,9 +723,9 @@ def comment_rows(
         .where(*_conditions(filters, company, audience, employee=employee), F.c.text != "")
         .subquery("base")
     )
-    source: Any = base
     if employee:
-        source, _ = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
+        base = _kept(base, company.analytics.k_anonymity, ATOM_WITH_TOUCHPOINT)
+    source: Any = base
     statement = (
         select(
             base.c.text,
