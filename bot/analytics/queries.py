@@ -30,6 +30,7 @@ from sqlalchemy import (
     literal_column,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -198,60 +199,29 @@ def _atom_columns(company: Company, dialect: str, *, per_touchpoint: bool) -> li
     return columns
 
 
-def _atom_people(
-    base: Any, atom_columns: Sequence[str], subsets: dict[str, ColumnElement[bool] | None]
-) -> Any:
-    """``base`` with, per row, the distinct respondents of its atom (window functions).
+def _in_kept_atoms(
+    base: Any, k: int, atom_columns: Sequence[str], subset: ColumnElement[bool] | None = None
+) -> ColumnElement[bool]:
+    """Whether a row of ``base`` is in an atom of at least ``k`` distinct respondents.
 
-    For each ``name`` of ``subsets``: ``in_<name>`` (1 when the row belongs to the subset, a
-    condition on ``base``; ``None``: every row) and ``people_<name>``, the number of distinct
-    ``conversation_id`` among the rows of the same atom and subset: ``dense_rank`` over the
-    person within the atom, then its ``max``. This equals ``COUNT(DISTINCT conversation_id)``
-    per atom (``conversation_id`` is never NULL) without joining the rows back to a grouped
-    copy of themselves, a join whose plan SQLite chooses badly (nested loops: seconds).
+    The atoms (counted among the rows of ``subset``, default all) are a non-correlated
+    ``(atom columns) IN (SELECT … GROUP BY … HAVING COUNT(DISTINCT person) >= k)``: the
+    database builds it once and probes it per row (an ephemeral index on SQLite, a hashed
+    semi-join on PostgreSQL). A join of the rows to a grouped copy of themselves, which this
+    replaced, was planned by SQLite as nested loops when no period bounded the rows (seconds).
+    Atom columns are never NULL (see :func:`_atom_columns`).
     """
     atom = [base.c[c] for c in atom_columns]
-    flags = {
-        name: (case((cond, 1), else_=0) if cond is not None else literal(1)).label(f"in_{name}")
-        for name, cond in subsets.items()
-    }
-    ranked = select(
-        *base.c,
-        *flags.values(),
-        *(
-            func.dense_rank()
-            .over(
-                partition_by=[*atom, *([flags[name]] if subsets[name] is not None else [])],
-                order_by=base.c.conversation_id,
-            )
-            .label(f"rank_{name}")
-            for name in subsets
-        ),
-    ).subquery("ranked")
-    r_atom = [ranked.c[c] for c in atom_columns]
-    return select(
-        *(ranked.c[c.name] for c in base.c),
-        *(ranked.c[f"in_{name}"] for name in subsets),
-        *(
-            func.max(ranked.c[f"rank_{name}"])
-            .over(
-                partition_by=[
-                    *r_atom,
-                    *([ranked.c[f"in_{name}"]] if subsets[name] is not None else []),
-                ]
-            )
-            .label(f"people_{name}")
-            for name in subsets
-        ),
-    ).subquery("sized")
+    atoms = select(*atom).group_by(*atom).having(func.count(distinct(base.c.conversation_id)) >= k)
+    if subset is not None:
+        atoms = atoms.where(subset)
+    # never correlated: the subquery reads its own copy of ``base``, whole
+    return tuple_(*atom).in_(atoms.correlate(None))
 
 
 def _kept(base: Any, k: int, atom_columns: Sequence[str]) -> Any:
     """The rows of ``base`` whose atom has at least ``k`` distinct respondents (same columns)."""
-    sized = _atom_people(base, atom_columns, {"all": None})
-    return (
-        select(*(sized.c[c.name] for c in base.c)).where(sized.c.people_all >= k).subquery("kept")
-    )
+    return select(*base.c).where(_in_kept_atoms(base, k, atom_columns)).subquery("kept")
 
 
 def _run(engine: Engine, statement: Any) -> list[Any]:
@@ -431,14 +401,13 @@ def message_counts(
     has_emotion = base.c.emotion != "unknown"
     if employee:
         k = company.analytics.k_anonymity
-        base = _atom_people(
-            base,
-            ATOM_WITH_TOUCHPOINT,
-            {"all": None, "sentiment": has_sentiment, "emotion": has_emotion},
+        all_ok: Any = _in_kept_atoms(base, k, ATOM_WITH_TOUCHPOINT)
+        sentiment_ok: Any = and_(
+            has_sentiment, _in_kept_atoms(base, k, ATOM_WITH_TOUCHPOINT, has_sentiment)
         )
-        all_ok: Any = base.c.people_all >= k
-        sentiment_ok: Any = and_(base.c.in_sentiment == 1, base.c.people_sentiment >= k)
-        emotion_ok: Any = and_(base.c.in_emotion == 1, base.c.people_emotion >= k)
+        emotion_ok: Any = and_(
+            has_emotion, _in_kept_atoms(base, k, ATOM_WITH_TOUCHPOINT, has_emotion)
+        )
         flags = [case((cond, 1), else_=0) for cond in (all_ok, sentiment_ok, emotion_ok)]
     else:
         all_ok, sentiment_ok, emotion_ok = true(), has_sentiment, has_emotion
