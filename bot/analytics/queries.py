@@ -415,7 +415,7 @@ def message_counts(
     source: Any = base
     if employee:
         # Employees are few: one row per (key, person, labels, flags) and sums in Python
-        # (the atom windows are computed once instead of once per query).
+        # (the kept atoms are computed in this one query, not once per query).
         detail = _run(
             engine,
             select(
