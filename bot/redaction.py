@@ -563,17 +563,25 @@ def redact(
     return redactor.redact(text, language)
 
 
-def stored_text(row: Any, *, company: Company | None = None) -> str:
+def stored_text(
+    row: Any, *, company: Company | None = None, redactor: Redactor | None = None
+) -> str:
     """The text of a stored feedback as it may be shown: redacted.
 
     ``row`` is a ``feedback`` row (or anything with ``text``, ``language`` and
     ``redacted``). Text stored redacted is returned as is; text stored before redaction
-    existed, or when it failed, is redacted now (and if that fails too, nothing is shown).
+    existed, or when it failed, is redacted now (and if that fails too, nothing is shown);
+    ``redactor`` (tests) wins over ``company`` as in :func:`redact`.
     """
     if getattr(row, "redacted", False):
         return str(row.text)
     try:
-        return redact(str(row.text or ""), getattr(row, "language", None), company=company).text
+        return redact(
+            str(row.text or ""),
+            getattr(row, "language", None),
+            company=company,
+            redactor=redactor,
+        ).text
     except Exception:
         log.exception("redaction failed; the text is withheld")
         return ""

@@ -197,6 +197,29 @@ def _volume(audience: str, *, engine: Engine, company: Company, filters: Filters
     return found.n
 
 
+def _messages(
+    audience: str, *, engine: Engine, company: Company, filters: Filters
+) -> tuple[int | None, Mix, Mix]:
+    """:func:`_volume` and both :func:`mix` of ``audience`` from one scan (two queries)."""
+    try:
+        found = q.message_counts(audience, None, engine=engine, company=company, filters=filters)
+    except q.NotApplicable as exc:
+        return (
+            None,
+            Mix("sentiment", None, {}, Status.NOT_APPLICABLE, exc.reason),
+            Mix("emotion", None, {}, Status.NOT_APPLICABLE, exc.reason),
+        )
+    counts = found.get(q.ALL, q.MessageCounts(q.Counts(), {}, 0, {}, 0))
+    volume: int | None = counts.volume.n
+    if audience == "employee" and counts.volume.respondents < company.analytics.k_anonymity:
+        volume = None
+    return (
+        volume,
+        _mix("sentiment", audience, counts.sentiment, counts.sentiment_people, company=company),
+        _mix("emotion", audience, counts.emotion, counts.emotion_people, company=company),
+    )
+
+
 # ---- public functions ----------------------------------------------------------------------------
 
 
@@ -207,22 +230,24 @@ def summary(*, engine: Engine, company: Company, filters: Filters) -> Summary:
         StorageError: the database failed.
     """
     args: dict[str, Any] = {"engine": engine, "company": company, "filters": filters}
+    customer_volume, customer_sentiment, customer_emotions = _messages("customer", **args)
     customer = CustomerSummary(
-        volume=_volume("customer", **args),
+        volume=customer_volume,
         csat=_score("csat", **args),
         nps=_score("nps", **args),
         expected=_score("expected", **args),
-        sentiment=mix("sentiment", "customer", **args),
-        emotions=mix("emotion", "customer", **args),
+        sentiment=customer_sentiment,
+        emotions=customer_emotions,
     )
+    employee_volume, employee_sentiment, employee_emotions = _messages("employee", **args)
     employee = EmployeeSummary(
-        volume=_volume("employee", **args),
+        volume=employee_volume,
         enps=_score("enps", **args),
         engagement=_score("engagement", **args),
         proposed=_score("proposed", **args),
         mirror=_score("mirror", **args),
-        sentiment=mix("sentiment", "employee", **args),
-        emotions=mix("emotion", "employee", **args),
+        sentiment=employee_sentiment,
+        emotions=employee_emotions,
     )
     start, end = widen_to_weeks(filters.start, filters.end)
     return Summary(
@@ -668,9 +693,13 @@ def comments(
     company: Company,
     filters: Filters,
     limit: int = 50,
-    redact: Callable[[str], str] = deidentify,
+    redact: Callable[..., str] = deidentify,
 ) -> list[Comment]:
     """The newest comments for the filters, de-identified, week only, without any id.
+
+    Each text goes through ``redact`` (:func:`bot.deidentify.deidentify`: called with the
+    text, its language and the keywords ``redacted`` and ``company``), so a comment stored
+    before redaction existed is redacted as it is read.
 
     Customers' and employees' comments both (``filters.audience`` picks one); employees' only
     from groups of at least k people and only with the filters employee data accepts.
@@ -692,7 +721,7 @@ def comments(
     rows.sort(key=lambda pair: pair[1].week, reverse=True)
     return [
         Comment(
-            text=redact(row.text),
+            text=redact(row.text, row.language, redacted=bool(row.redacted), company=company),
             audience=audience,
             touchpoint=row.touchpoint,
             language=row.language,

@@ -503,3 +503,14 @@ Index(
     FeedbackRecord.language,
     FeedbackRecord.channel,
 )
+Index(
+    "ix_feedback_alerts",
+    FeedbackRecord.created_at,
+    FeedbackRecord.team,
+    FeedbackRecord.acknowledged_at,
+    FeedbackRecord.resolved_at,
+    FeedbackRecord.audience,
+    FeedbackRecord.touchpoint,
+    FeedbackRecord.language,
+    FeedbackRecord.channel,
+)

@@ -3,7 +3,9 @@
 ``feedback.member_team`` is the team an employee works in (from the channel's metadata),
 used for the EX ↔ CX correlation and the employee k-anonymity cells; NULL for customers.
 ``ix_feedback_scores`` and ``ix_feedback_labels`` cover the dashboard's GROUP BY queries (scores;
-sentiment/emotion mixes and volumes), so they read the index, not the wide feedback rows.
+sentiment/emotion mixes and volumes), so they read the index, not the wide feedback rows;
+``ix_feedback_alerts`` does the same for the alert times (alerted rows found through
+``alert_outbox.feedback_id``).
 ``dashboard_user`` holds the dashboard's accounts (scrypt password hashes, role, teams).
 
 Revision ID: 0005
@@ -60,6 +62,20 @@ def upgrade() -> None:
             "channel",
         ],
     )
+    op.create_index(
+        "ix_feedback_alerts",
+        "feedback",
+        [
+            "created_at",
+            "team",
+            "acknowledged_at",
+            "resolved_at",
+            "audience",
+            "touchpoint",
+            "language",
+            "channel",
+        ],
+    )
     # --- dashboard (issue 5): users, sessions… appended below by the dashboard helper ---
     # Dashboard accounts (bot/web/dashboard/users.py); sessions are signed cookies, no table.
     op.create_table(
@@ -81,6 +97,7 @@ def downgrade() -> None:
     # --- dashboard (issue 5): reverse of the dashboard block, first ---
     op.drop_table("dashboard_user")
     # --- analytics (issue 5) ---
+    op.drop_index("ix_feedback_alerts", table_name="feedback")
     op.drop_index("ix_feedback_labels", table_name="feedback")
     op.drop_index("ix_feedback_scores", table_name="feedback")
     with op.batch_alter_table("feedback") as batch:
