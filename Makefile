@@ -71,6 +71,8 @@ run: setup train ## Set up what is missing, train if needed, migrate, start ever
 	@echo "==> Starting rasa (127.0.0.1:5005), actions (127.0.0.1:5055), web and worker"
 	@echo "    Chat in your browser: http://127.0.0.1:$${VECU_WEB_PORT:-8000}/  (Rasa needs about a minute to load)"
 	@echo "    JSON API: POST http://127.0.0.1:$${VECU_WEB_PORT:-8000}/api/v1/chat — Ctrl-C stops everything"
+	@echo "    Dashboard: http://127.0.0.1:$${VECU_WEB_PORT:-8000}/dashboard (account: .venv/bin/vecu users add EMAIL;"
+	@echo "    demo data: .venv/bin/vecu demo seed)"
 	@set -a && . ./.env && set +a && procfile=Procfile && \
 	if [ -n "$${TELEGRAM_CUSTOMER_TOKEN:-}$${TELEGRAM_EMPLOYEE_TOKEN:-}" ] && [ -z "$${TELEGRAM_PUBLIC_URL:-}" ]; then \
 	  procfile=var/Procfile.run && cp Procfile $$procfile && echo "telegram: .venv/bin/vecu telegram poll" >> $$procfile && \
