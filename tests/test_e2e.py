@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,26 +23,18 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from e2e_stack import RASA, RASA_MODEL, ROOT, free_port, run_stack
 
 from bot.channels.telegram.fake_api import FakeBotApiServer
 from bot.language import detect
 
 pytestmark = pytest.mark.rasa
 
-ROOT = Path(__file__).resolve().parent.parent
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
-RASA_MODEL = ROOT / "models" / "rasa" / "vecu.tar.gz"
 TOKEN = "e2e-api-token"
 STARTUP_TIMEOUT_S = 300
 CUSTOMER_BOT, EMPLOYEE_BOT, TEAM_BOT = "101:customer", "102:employee", "103:team"
 WEBHOOK_SECRET = "e2e-telegram-secret"
 TEAM_CHATS = {"billing": "-100200", "it": "-100300"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -149,50 +138,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "TELEGRAM_API_BASE_URL": botapi.base_url,
         "TELEGRAM_PUBLIC_URL": "",
     }
-    venv_bin = ROOT / ".venv" / "bin"
-    subprocess.run([str(venv_bin / "vecu"), "db", "upgrade"], env=env, cwd=ROOT, check=True)
-    commands = {
-        "rasa": [
-            str(RASA), "run", "--model", str(RASA_MODEL), "--endpoints", str(tmp / "endpoints.yml"),
-            "--credentials", "credentials.yml", "--interface", "127.0.0.1",
-            "--port", str(rasa_port), "--enable-api", "--auth-token", env["RASA_TOKEN"],
-        ],
-        "actions": [sys.executable, "-m", "bot.actionserver", "--port", str(actions_port)],
-        "web": [
-            str(venv_bin / "uvicorn"), "bot.web.app:app",
-            "--host", "127.0.0.1", "--port", str(web_port),
-        ],
-    }  # fmt: skip
-    processes = []
-    for name, command in commands.items():
-        log = (tmp / f"{name}.log").open("w")
-        processes.append(
-            subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        )
-    web = f"http://127.0.0.1:{web_port}"
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            try:
-                if httpx.get(f"{web}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-                logs = "\n".join(
-                    f"--- {p.name}\n{p.read_text()[-3000:]}" for p in tmp.glob("*.log")
-                )
-                pytest.fail(f"the stack did not become healthy:\n{logs}")
-            time.sleep(2)
-        yield Stack(web=web, env=env, receiver=receiver, logs=tmp, botapi=botapi)
+        with run_stack(
+            tmp,
+            env,
+            rasa_port=rasa_port,
+            actions_port=actions_port,
+            web_port=web_port,
+            worker=False,
+            timeout_s=STARTUP_TIMEOUT_S,
+        ) as web:
+            yield Stack(web=web, env=env, receiver=receiver, logs=tmp, botapi=botapi)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
         if receiver.server:
             receiver.server.shutdown()
         botapi.stop()

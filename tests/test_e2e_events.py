@@ -16,8 +16,6 @@ import hmac
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,14 +28,12 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from e2e_stack import RASA, RASA_MODEL, free_port, run_stack
 
 from bot.language import detect
 
 pytestmark = pytest.mark.rasa
 
-ROOT = Path(__file__).resolve().parent.parent
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
-RASA_MODEL = ROOT / "models" / "rasa" / "vecu.tar.gz"
 TOKEN = "e2e-api-token"
 EVENTS_SECRET = "e2e-events-secret"
 BOT_TOKEN = "123456:e2e-customer-bot"
@@ -53,14 +49,6 @@ def sign(body: bytes, secret: str) -> str:
     integrators to do, and the test proves the server accepts it.
     """
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -170,52 +158,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "VECU_ALERT_WEBHOOK_URL": "http://127.0.0.1:9/alerts",
         "HF_HUB_OFFLINE": "1",
     }
-    venv_bin = ROOT / ".venv" / "bin"
-    subprocess.run([str(venv_bin / "vecu"), "db", "upgrade"], env=env, cwd=ROOT, check=True)
-    commands = {
-        "rasa": [
-            str(RASA), "run", "--model", str(RASA_MODEL), "--endpoints", str(tmp / "endpoints.yml"),
-            "--credentials", "credentials.yml", "--interface", "127.0.0.1",
-            "--port", str(rasa_port), "--enable-api", "--auth-token", env["RASA_TOKEN"],
-        ],
-        "actions": [sys.executable, "-m", "bot.actionserver", "--port", str(actions_port)],
-        "web": [
-            str(venv_bin / "uvicorn"), "bot.web.app:app",
-            "--host", "127.0.0.1", "--port", str(web_port),
-        ],
-        "worker": [str(venv_bin / "vecu"), "worker"],
-    }  # fmt: skip
-    processes = []
-    for name, command in commands.items():
-        log = (tmp / f"{name}.log").open("w")
-        processes.append(
-            subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        )
-    web = f"http://127.0.0.1:{web_port}"
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            try:
-                if httpx.get(f"{web}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-                logs = "\n".join(
-                    f"--- {p.name}\n{p.read_text()[-3000:]}" for p in tmp.glob("*.log")
-                )
-                pytest.fail(f"the stack did not become healthy:\n{logs}")
-            time.sleep(2)
-        yield Stack(web=web, bot_api=bot_api, database=database)
+        with run_stack(
+            tmp,
+            env,
+            rasa_port=rasa_port,
+            actions_port=actions_port,
+            web_port=web_port,
+            worker=True,
+            timeout_s=STARTUP_TIMEOUT_S,
+        ) as web:
+            yield Stack(web=web, bot_api=bot_api, database=database)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        bot_api.server.shutdown() if bot_api.server else None
+        if bot_api.server:
+            bot_api.server.shutdown()
 
 
 def daytime_zone() -> str:
