@@ -16,20 +16,18 @@ import hmac
 import json
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 from e2e_stack import RASA, RASA_MODEL, free_port, run_stack
 
+from bot.channels.telegram.fake_api import FakeBotApiServer
 from bot.language import detect
 
 pytestmark = pytest.mark.rasa
@@ -51,58 +49,11 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@dataclass
-class FakeBotApi:
-    """A Telegram Bot API on 127.0.0.1: records every call, answers like Telegram."""
-
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
-
-    def start(self) -> str:
-        calls = self.calls
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                method = self.path.rsplit("/", 1)[-1]
-                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                kind = self.headers.get("Content-Type", "")
-                if "json" in kind:
-                    params = json.loads(raw or b"{}")
-                else:
-                    params = dict(parse_qsl(raw.decode()))
-                    for key in ("reply_markup",):
-                        if key in params:
-                            params[key] = json.loads(params[key])
-                calls.append((method, params))
-                result: Any = True
-                if method == "getMe":
-                    result = {"id": 1, "is_bot": True, "first_name": "Vécu", "username": "vecu_bot"}
-                elif method == "sendMessage":
-                    result = {
-                        "message_id": len(calls), "date": int(time.time()),
-                        "chat": {"id": int(params["chat_id"]), "type": "private"},
-                        "text": params["text"],
-                    }  # fmt: skip
-                body = json.dumps({"ok": True, "result": result}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
+class FakeBotApi(FakeBotApiServer):
+    """The project's offline Bot API, with the messages sent to one chat at hand."""
 
     def messages_to(self, chat_id: int) -> list[dict[str, Any]]:
-        return [
-            params
-            for method, params in list(self.calls)
-            if method == "sendMessage" and str(params.get("chat_id")) == str(chat_id)
-        ]
+        return [c.params for c in self.sent() if str(c.params.get("chat_id")) == str(chat_id)]
 
 
 @dataclass
@@ -136,7 +87,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.fail("the end-to-end test needs the Rasa environment and model: run `make train`")
     tmp = tmp_path_factory.mktemp("e2e-events")
     bot_api = FakeBotApi()
-    base_url = bot_api.start()
+    bot_api.start()
+    base_url = bot_api.base_url
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
     (tmp / "endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
@@ -170,8 +122,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ) as web:
             yield Stack(web=web, bot_api=bot_api, database=database)
     finally:
-        if bot_api.server:
-            bot_api.server.shutdown()
+        bot_api.stop()
 
 
 def daytime_zone() -> str:
