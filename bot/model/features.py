@@ -65,12 +65,14 @@ def extract(
     cache_layer: int,
     batch_size: int = 64,
     label: str = "",
+    stop_at_cache: bool = False,
 ) -> Features:
-    """Run the frozen encoder over ``ids`` (sorted by length for batching)."""
-    import torch
+    """Run the frozen encoder over ``ids`` (sorted by length for batching).
 
-    from bot.model.convert import mean_pool
-
+    With ``stop_at_cache`` only the first ``cache_layer`` layers run (the layers above are
+    fine-tuned, so their frozen states are never used): pooled states past the cached
+    layer are left at zero and the pass costs ``cache_layer / 12`` of a full one.
+    """
     n = len(ids)
     order = sorted(range(n), key=lambda i: len(ids[i]))
     hidden = bert.config.hidden_size
@@ -78,6 +80,35 @@ def extract(
     pooled = np.zeros((n, nlayers, hidden), dtype=np.float16)
     tok_states: list[np.ndarray | None] = [None] * n
     start = time.time()
+    all_layers = bert.encoder.layer
+    if stop_at_cache:
+        bert.encoder.layer = all_layers[:cache_layer]
+    try:
+        _run(bert, ids, order, batch_size, cache_layer, pooled, tok_states, label, start)
+    finally:
+        bert.encoder.layer = all_layers
+    lens = np.array([len(t) for t in ids], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lens)])
+    tokens = np.concatenate([t for t in tok_states if t is not None], axis=0)
+    return Features(pooled, tokens, offsets)
+
+
+def _run(
+    bert: Any,
+    ids: list[list[int]],
+    order: list[int],
+    batch_size: int,
+    cache_layer: int,
+    pooled: np.ndarray,
+    tok_states: list[np.ndarray | None],
+    label: str,
+    start: float,
+) -> None:
+    import torch
+
+    from bot.model.convert import mean_pool
+
+    n = len(ids)
     with torch.inference_mode():
         for b0 in range(0, n, batch_size):
             idx = order[b0 : b0 + batch_size]
@@ -90,7 +121,7 @@ def extract(
             out = bert(input_ids=x, attention_mask=m, output_hidden_states=True)
             hs = out.hidden_states
             stacked = torch.stack([mean_pool(h, m) for h in hs], dim=1)
-            pooled[idx] = stacked.numpy().astype(np.float16)
+            pooled[idx, : stacked.shape[1]] = stacked.numpy().astype(np.float16)
             cached = hs[cache_layer].numpy().astype(np.float16)
             for r, i in enumerate(idx):
                 tok_states[i] = cached[r, : len(ids[i])]
@@ -102,7 +133,3 @@ def extract(
                     file=sys.stderr,
                     flush=True,
                 )
-    lens = np.array([len(t) for t in ids], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lens)])
-    tokens = np.concatenate([t for t in tok_states if t is not None], axis=0)
-    return Features(pooled, tokens, offsets)

@@ -53,6 +53,9 @@ POSITIVE_LABELS = (
     "relief",
 )
 
+# the GoEmotions labels an XED line (Plutchik's eight, anticipation/trust dropped) speaks of
+XED_SUPERVISED = ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")
+
 
 @dataclass
 class TrainConfig:
@@ -82,11 +85,18 @@ class TrainConfig:
     xlmt_en_repeat: int = 2
     xed_en_weight: float = 0.3
     xed_fr_weight: float = 0.3
+    # XED annotators chose among Plutchik's eight only: supervise the six mapped labels
+    # (and neutral) of an XED line, not the 21 other GoEmotions labels it cannot speak of
+    xed_plutchik_only: bool = False
     neutral_en_limit: int = 3000
     xed_en_limit: int = 0  # 0 = all annotated English XED lines
     threads: int = 2
     quantize: bool = True
     quantize_max_drop: float = 0.01
+    # "dynamic": int8 weights and per-tensor int8 activations (onnxruntime quantize_dynamic);
+    # "nbits8": int8 weights in blocks of 128 (MatMulNBits, int8 compute with activations
+    # quantized per block: far closer to fp32), embeddings int8 per row
+    quantize_mode: str = "dynamic"
     extract_batch: int = 64
 
     @classmethod
@@ -102,6 +112,14 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training settings: {sorted(unknown)}")
         return cls(**raw)
+
+    def __post_init__(self) -> None:
+        if self.tune_layers and any(layer >= self.start for layer in self.low_layers):
+            raise ValueError(
+                f"low_layers {self.low_layers} must be below the first tuned layer {self.start}"
+            )
+        if self.tune_layers and self.cache_layer > self.start:
+            raise ValueError(f"cache_layer {self.cache_layer} is above the first tuned layer")
 
     @property
     def start(self) -> int:
@@ -207,15 +225,22 @@ def cached_features(
     """The frozen-encoder features of a set (computed once, then read from the cache)."""
     from bot.model import features as F
 
+    # a tuned top never reads the frozen states above the cached layer: don't compute them
+    short = cfg.tune_layers > 0 and max(cfg.low_layers, default=0) <= cfg.cache_layer
     key = hashlib.sha1(
-        json.dumps([texts, cfg.prefix, cfg.max_length, cfg.cache_layer, cfg.vocab_target]).encode()
+        json.dumps(
+            [texts, cfg.prefix, cfg.max_length, cfg.cache_layer, cfg.vocab_target]
+            + (["short"] if short else [])
+        ).encode()
     ).hexdigest()[:12]
     path = Path(cfg.cache_dir) / "features" / f"{name}-{key}.npz"
     if path.exists():
         return F.Features.load(path)
     t0 = time.time()
     ids = F.encode(tokenizer, texts, cfg.prefix, cfg.max_length)
-    feats = F.extract(bert, ids, cfg.cache_layer, cfg.extract_batch, label=name)
+    feats = F.extract(
+        bert, ids, cfg.cache_layer, cfg.extract_batch, label=name, stop_at_cache=short
+    )
     feats.save(path)
     log.log("features", set=name, n=len(texts), seconds=round(time.time() - t0, 1))
     return feats
@@ -301,7 +326,10 @@ def make_table(name: str, rows: list[D.Example], cfg: TrainConfig) -> Table:
             emo[i, r.emotions] = 1.0
             mask[i] = 1.0
             ew[i] = r.weight
-            if name.startswith("xed"):
+            if name.startswith("xed") and cfg.xed_plutchik_only and name != "xed-neu-en":
+                mask[i] = 0.0
+                mask[i, [GOEMOTIONS_LABELS.index(lab) for lab in XED_SUPERVISED]] = 1.0
+            elif name.startswith("xed"):
                 # XED speaks of 6 emotions: a label of the same Ekman family as one it
                 # gives (annoyance next to anger) is unknown, not negative
                 fams = {ekman_of[GOEMOTIONS_LABELS[j]] for j in r.emotions}
@@ -611,17 +639,46 @@ def export_onnx(
     return config
 
 
-def quantize(fp32: Path, dst: Path) -> None:
-    """int8 dynamic quantization of the MatMul/Gather weights."""
+def quantize(fp32: Path, dst: Path, mode: str = "dynamic") -> None:
+    """int8 quantization of the MatMul/Gather weights (see ``TrainConfig.quantize_mode``)."""
+    import logging
+
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    if mode == "dynamic":
+        quantize_dynamic(
+            str(fp32),
+            str(dst),
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul", "Gather"],
+            per_channel=True,
+        )
+        return
+    if mode != "nbits8":
+        raise ValueError(f"unknown quantize_mode {mode!r} (dynamic or nbits8)")
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    gathered = dst.with_suffix(".gather.onnx")
     quantize_dynamic(
         str(fp32),
-        str(dst),
+        str(gathered),
         weight_type=QuantType.QInt8,
-        op_types_to_quantize=["MatMul", "Gather"],
+        op_types_to_quantize=["Gather"],
         per_channel=True,
     )
+    quiet = logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # it logs every node it visits
+    try:
+        q = MatMulNBitsQuantizer(
+            onnx.load(str(gathered)), bits=8, block_size=128, is_symmetric=True, accuracy_level=4
+        )
+        q.process()
+        q.model.save_model_to_file(str(dst), use_external_data_format=False)
+    finally:
+        quiet.setLevel(level)
+        gathered.unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------------------- main
@@ -681,7 +738,7 @@ def run(
     final = res_fp32
     if cfg.quantize:
         q = Path(cfg.cache_dir) / "export" / "model-int8.onnx"
-        quantize(fp32, q)
+        quantize(fp32, q, cfg.quantize_mode)
         shutil.copy(q, out / "model.onnx")
         config["quantized"] = True
         (out / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
