@@ -184,9 +184,10 @@ class OnnxScorer:
     def logits(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Raw (uncalibrated) sentiment and emotion logits, one row per text.
 
-        Each text runs alone: the int8 graph quantizes activations with one scale per run
-        (dynamic quantization), so inside a padded batch a message's scores would depend on
-        its neighbours. Alone, a message always gets the score it gets in the chat.
+        Each text runs alone: an int8 graph quantizes activations at run time (version 1: one
+        scale per run; 2.0: per block of each token row), so inside a padded batch a message's
+        scores could depend on its neighbours. Alone, a message always gets the score it gets
+        in the chat.
         """
         m = self._load()
         if not texts:

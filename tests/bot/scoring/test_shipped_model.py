@@ -11,13 +11,12 @@ from bot.scoring import DEFAULT_GROUPS, GOEMOTIONS_LABELS, OnnxScorer, Scores
 
 MODEL_DIR = Path(__file__).parents[3] / "models" / "emotion"
 
-# Known failures of vecu-emotion-1.1 (French emotions are cross-lingual; see card.md): kept
+# Known failures of vecu-emotion-2.0 (French emotions are cross-lingual; see card.md): kept
 # as strict xfail so that a better model turns them into passes that must be promoted.
 KNOWN_FAILURES = {
     "Je ne comprends rien à ma facture",
     "I don't understand anything on my bill",
     "L'application plante sans arrêt, c'est vraiment décevant",
-    "C'est dégueulasse, il y avait un cheveu dans mon plat",
 }
 
 # (text, expected sentiment, groups allowed first, groups required in the top two)
