@@ -73,6 +73,10 @@ def extract(
     fine-tuned, so their frozen states are never used): pooled states past the cached
     layer are left at zero and the pass costs ``cache_layer / 12`` of a full one.
     """
+    import torch
+
+    from bot.model.convert import mean_pool
+
     n = len(ids)
     order = sorted(range(n), key=lambda i: len(ids[i]))
     hidden = bert.config.hidden_size
@@ -84,52 +88,33 @@ def extract(
     if stop_at_cache:
         bert.encoder.layer = all_layers[:cache_layer]
     try:
-        _run(bert, ids, order, batch_size, cache_layer, pooled, tok_states, label, start)
+        with torch.inference_mode():
+            for b0 in range(0, n, batch_size):
+                idx = order[b0 : b0 + batch_size]
+                length = max(len(ids[i]) for i in idx)
+                x = torch.full((len(idx), length), 1, dtype=torch.long)
+                m = torch.zeros((len(idx), length), dtype=torch.long)
+                for r, i in enumerate(idx):
+                    x[r, : len(ids[i])] = torch.tensor(ids[i])
+                    m[r, : len(ids[i])] = 1
+                out = bert(input_ids=x, attention_mask=m, output_hidden_states=True)
+                hs = out.hidden_states
+                stacked = torch.stack([mean_pool(h, m) for h in hs], dim=1)
+                pooled[idx, : stacked.shape[1]] = stacked.numpy().astype(np.float16)
+                cached = hs[cache_layer].numpy().astype(np.float16)
+                for r, i in enumerate(idx):
+                    tok_states[i] = cached[r, : len(ids[i])]
+                done = b0 + len(idx)
+                if (b0 // batch_size) % 20 == 0 or done == n:
+                    rate = done / max(time.time() - start, 1e-6)
+                    print(
+                        f"  [{label}] {done}/{n} texts, {rate:.0f}/s, eta {(n - done) / rate:.0f}s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     finally:
         bert.encoder.layer = all_layers
     lens = np.array([len(t) for t in ids], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lens)])
     tokens = np.concatenate([t for t in tok_states if t is not None], axis=0)
     return Features(pooled, tokens, offsets)
-
-
-def _run(
-    bert: Any,
-    ids: list[list[int]],
-    order: list[int],
-    batch_size: int,
-    cache_layer: int,
-    pooled: np.ndarray,
-    tok_states: list[np.ndarray | None],
-    label: str,
-    start: float,
-) -> None:
-    import torch
-
-    from bot.model.convert import mean_pool
-
-    n = len(ids)
-    with torch.inference_mode():
-        for b0 in range(0, n, batch_size):
-            idx = order[b0 : b0 + batch_size]
-            length = max(len(ids[i]) for i in idx)
-            x = torch.full((len(idx), length), 1, dtype=torch.long)
-            m = torch.zeros((len(idx), length), dtype=torch.long)
-            for r, i in enumerate(idx):
-                x[r, : len(ids[i])] = torch.tensor(ids[i])
-                m[r, : len(ids[i])] = 1
-            out = bert(input_ids=x, attention_mask=m, output_hidden_states=True)
-            hs = out.hidden_states
-            stacked = torch.stack([mean_pool(h, m) for h in hs], dim=1)
-            pooled[idx, : stacked.shape[1]] = stacked.numpy().astype(np.float16)
-            cached = hs[cache_layer].numpy().astype(np.float16)
-            for r, i in enumerate(idx):
-                tok_states[i] = cached[r, : len(ids[i])]
-            done = b0 + len(idx)
-            if (b0 // batch_size) % 20 == 0 or done == n:
-                rate = done / max(time.time() - start, 1e-6)
-                print(
-                    f"  [{label}] {done}/{n} texts, {rate:.0f}/s, eta {(n - done) / rate:.0f}s",
-                    file=sys.stderr,
-                    flush=True,
-                )

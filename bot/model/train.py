@@ -318,6 +318,7 @@ def make_table(name: str, rows: list[D.Example], cfg: TrainConfig) -> Table:
     ekman_of = {lab: g for g, labs in EKMAN_GROUPS.items() for lab in labs}
     neg = np.array([lab in NEGATIVE_LABELS for lab in GOEMOTIONS_LABELS], dtype=np.float32)
     pos = np.array([lab in POSITIVE_LABELS for lab in GOEMOTIONS_LABELS], dtype=np.float32)
+    xed_cols = np.array([lab in XED_SUPERVISED for lab in GOEMOTIONS_LABELS], dtype=np.float32)
     for i, r in enumerate(rows):
         if r.sentiment is not None:
             sent[i] = r.sentiment
@@ -327,8 +328,7 @@ def make_table(name: str, rows: list[D.Example], cfg: TrainConfig) -> Table:
             mask[i] = 1.0
             ew[i] = r.weight
             if name.startswith("xed") and cfg.xed_plutchik_only and name != "xed-neu-en":
-                mask[i] = 0.0
-                mask[i, [GOEMOTIONS_LABELS.index(lab) for lab in XED_SUPERVISED]] = 1.0
+                mask[i] = xed_cols
             elif name.startswith("xed"):
                 # XED speaks of 6 emotions: a label of the same Ekman family as one it
                 # gives (annoyance next to anger) is unknown, not negative
@@ -645,28 +645,22 @@ def quantize(fp32: Path, dst: Path, mode: str = "dynamic") -> None:
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    if mode == "dynamic":
-        quantize_dynamic(
-            str(fp32),
-            str(dst),
-            weight_type=QuantType.QInt8,
-            op_types_to_quantize=["MatMul", "Gather"],
-            per_channel=True,
-        )
-        return
-    if mode != "nbits8":
+    if mode not in ("dynamic", "nbits8"):
         raise ValueError(f"unknown quantize_mode {mode!r} (dynamic or nbits8)")
-    import onnx
-    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
-
-    gathered = dst.with_suffix(".gather.onnx")
+    # embeddings (Gather) int8 per row in both modes; MatMul here only in "dynamic"
+    gathered = dst if mode == "dynamic" else dst.with_suffix(".gather.onnx")
     quantize_dynamic(
         str(fp32),
         str(gathered),
         weight_type=QuantType.QInt8,
-        op_types_to_quantize=["Gather"],
+        op_types_to_quantize=["MatMul", "Gather"] if mode == "dynamic" else ["Gather"],
         per_channel=True,
     )
+    if mode == "dynamic":
+        return
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
     quiet = logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer")
     level = quiet.level
     quiet.setLevel(logging.WARNING)  # it logs every node it visits
