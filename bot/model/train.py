@@ -88,6 +88,12 @@ class TrainConfig:
     # XED annotators chose among Plutchik's eight only: supervise the six mapped labels
     # (and neutral) of an XED line, not the 21 other GoEmotions labels it cannot speak of
     xed_plutchik_only: bool = False
+    # noisy-OR loss on Ekman's families (P(family) = 1 - prod(1 - p) over its labels), on rows
+    # whose labels of a family are all supervised: the 28 probabilities learn to add up to
+    # the right family, which is what grouped scores (Ekman, the product's groups) read
+    ekman_loss_weight: float = 0.0
+    # weight of Ekman-7 macro-F1 (vs the 28 labels' macro-F1) when thresholds are tuned
+    threshold_family_weight: float = 0.0
     neutral_en_limit: int = 3000
     xed_en_limit: int = 0  # 0 = all annotated English XED lines
     threads: int = 2
@@ -343,6 +349,34 @@ def make_table(name: str, rows: list[D.Example], cfg: TrainConfig) -> Table:
     return Table(sent, sw, emo, mask, ew)
 
 
+def family_matrix() -> np.ndarray:
+    """[28, 7] membership of the GoEmotions labels in Ekman's families."""
+    from bot.scoring.groups import EKMAN_GROUPS
+
+    fam = np.zeros((28, len(EKMAN_GROUPS)), dtype=np.float32)
+    for g, labs in enumerate(EKMAN_GROUPS.values()):
+        for lab in labs:
+            fam[GOEMOTIONS_LABELS.index(lab), g] = 1.0
+    return fam
+
+
+def family_loss(logits: Any, gold: Any, mask: Any, weight: Any, fam: Any) -> Any:
+    """Binary cross-entropy of each Ekman family's noisy-OR probability, on the families
+    whose labels are all supervised in a row; rows weighted like the emotion loss."""
+    import torch
+    from torch.nn import functional as F
+
+    # -log P(no label of the family) = sum of softplus(logit) over its labels
+    s = F.softplus(logits) @ fam
+    y = ((gold * mask) @ fam > 0).float()
+    known = ((mask @ fam) >= fam.sum(0) - 1e-6).float()
+    log_p = torch.log(-torch.expm1(-s.clamp(min=1e-6)))
+    raw = (y * -log_p + (1 - y) * s) * known
+    per_row = raw.sum(1) / known.sum(1).clamp(min=1.0)
+    w = weight * (known.sum(1) > 0).float()
+    return (per_row * w).sum() / w.sum().clamp(min=1.0)
+
+
 def _batch(feats: Any, idx: np.ndarray, low_layers: list[int], start: int) -> tuple[Any, Any, Any]:
     import torch
 
@@ -454,6 +488,7 @@ def train_top(
     )
     ce = nn.CrossEntropyLoss(reduction="none")
     bce = nn.BCEWithLogitsLoss(reduction="none")
+    fam = torch.from_numpy(family_matrix())
     rng = np.random.default_rng(cfg.seed)
     best: tuple[float, Any, dict[str, Any], dict[str, Any]] = (-1.0, None, {}, {})
     best_s: tuple[float, Any, dict[str, Any], dict[str, Any]] = (-1.0, None, {}, {})
@@ -504,6 +539,10 @@ def train_top(
             e_loss_raw = (bce(e_logit, e_gold) * e_mask).sum(1) / e_mask.sum(1).clamp(min=1.0)
             e_loss = (e_loss_raw * e_w).sum() / e_w.sum().clamp(min=1.0)
             loss = cfg.sentiment_loss_weight * s_loss + e_loss * 10.0
+            if cfg.ekman_loss_weight > 0:
+                loss = loss + cfg.ekman_loss_weight * 10.0 * family_loss(
+                    e_logit, e_gold, e_mask, e_w, fam
+                )
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(top.parameters(), 1.0)
@@ -550,9 +589,12 @@ def train_top(
 # ----------------------------------------------------------------------------- calibration
 
 
-def calibrate(logits: dict[str, Any], val_rows: dict[str, list[D.Example]]) -> dict[str, Any]:
+def calibrate(
+    logits: dict[str, Any], val_rows: dict[str, list[D.Example]], family_weight: float = 0.0
+) -> dict[str, Any]:
     """Temperatures (sentiment on XLM-T val fr+en, emotion on GoEmotions dev) and the
-    per-label thresholds tuned on GoEmotions dev with the calibrated probabilities."""
+    per-label thresholds tuned on GoEmotions dev with the calibrated probabilities
+    (``family_weight``: share of Ekman-7 macro-F1 in the thresholds' objective)."""
     s_logits: list[np.ndarray] = []
     s_gold: list[int] = []
     for k in ("xlmt-fr-val", "xlmt-en-val"):
@@ -566,7 +608,8 @@ def calibrate(logits: dict[str, Any], val_rows: dict[str, list[D.Example]]) -> d
         gold[i, r.emotions or []] = True
     e_logits = logits["goemotions-dev"][1]
     t_emo = M.fit_temperature_sigmoid(e_logits, gold)
-    th = M.tune_thresholds(gold, M.sigmoid(e_logits / t_emo))
+    probs = M.sigmoid(e_logits / t_emo)
+    th = M.tune_thresholds_grouped(gold, probs, family_matrix() > 0, family_weight)
     return {"sentiment": t_sent, "emotion": t_emo, "thresholds": [float(x) for x in th]}
 
 
@@ -623,6 +666,7 @@ def export_onnx(
         "temperatures": {"sentiment": calib["sentiment"], "emotion": calib["emotion"]},
         "thresholds": dict(zip(GOEMOTIONS_LABELS, calib["thresholds"], strict=True)),
         "group_pooling": "noisy_or",
+        "threshold_family_weight": cfg.threshold_family_weight,
         "vocab_size": len(tokenizer_json["model"]["vocab"]),
         "quantized": False,
     }
@@ -723,7 +767,7 @@ def run(
         log.log("advance", frm=cfg.cache_layer, to=cfg.start, seconds=round(time.time() - t0, 1))
     tables = {k: make_table(k, train_rows[k], cfg) for k in train_feats}
     top, val_res, logits = train_top(cfg, bert, train_feats, tables, val_feats, val_rows, log)
-    calib = calibrate(logits, val_rows)
+    calib = calibrate(logits, val_rows, cfg.threshold_family_weight)
     log.log("calibration", sentiment_T=calib["sentiment"], emotion_T=calib["emotion"])
     config = export_onnx(cfg, bert, top, tj, calib, out, log)
     fp32 = Path(cfg.cache_dir) / "export" / "model-fp32.onnx"
@@ -784,9 +828,9 @@ def recalibrate(model_dir: Path, data_dir: Path, threads: int = 2) -> dict[str, 
             s_out[idx] = s
             e_out[idx] = e
         logits[k] = (s_out, e_out)
-    calib = calibrate(logits, val_rows)
     path = model_dir / "config.json"
     config = json.loads(path.read_text(encoding="utf-8"))
+    calib = calibrate(logits, val_rows, float(config.get("threshold_family_weight", 0.0)))
     config["temperatures"] = {"sentiment": calib["sentiment"], "emotion": calib["emotion"]}
     config["thresholds"] = dict(zip(GOEMOTIONS_LABELS, calib["thresholds"], strict=True))
     path.write_text(json.dumps(config, indent=2), encoding="utf-8")

@@ -39,3 +39,36 @@ def test_temperature_fit_recovers_scale() -> None:
     glab = rng.random((4000, 2)) < M.sigmoid(true_logits[:, :2])
     t2 = M.fit_temperature_sigmoid(true_logits[:, :2] * 0.5, glab)  # under-confident
     assert 0.4 < t2 < 0.6
+
+
+def test_grouped_thresholds_silence_a_sibling_that_only_adds_false_groups() -> None:
+    # labels 0 and 1 form one group, label 2 another; label 1 is noisy: alone it is worth
+    # a low threshold (it catches its own rare positives), but each firing also predicts
+    # the whole group where label 0 is silent -- the group objective raises its threshold
+    rng = np.random.default_rng(3)
+    n = 4000
+    gold = np.zeros((n, 3), dtype=bool)
+    gold[:, 0] = rng.random(n) < 0.3
+    gold[:, 1] = rng.random(n) < 0.05
+    gold[:, 2] = rng.random(n) < 0.3
+    probs = np.where(gold, 0.7, 0.2) + rng.normal(0, 0.1, (n, 3))
+    probs[:, 1] = np.where(gold[:, 1], 0.3, 0.2) + rng.normal(0, 0.08, n)
+    probs = np.clip(probs, 0, 1)
+    groups = np.array([[True, False], [True, False], [False, True]])
+
+    def group_f1(th: np.ndarray) -> float:
+        g = (gold.astype(int) @ groups.astype(int)) > 0
+        p = ((probs >= th).astype(int) @ groups.astype(int)) > 0
+        return float(M.multilabel_f1(g, p).mean())
+
+    plain = M.tune_thresholds(gold, probs)
+    assert np.array_equal(M.tune_thresholds_grouped(gold, probs, groups, 0.0), plain)
+    grouped = M.tune_thresholds_grouped(gold, probs, groups, 0.5)
+    assert grouped[1] > plain[1]
+    assert group_f1(grouped) > group_f1(plain) + 0.01
+    # the labels' own F1 gives up less than the groups gain
+    label_loss = (
+        M.multilabel_f1(gold, probs >= plain).mean()
+        - M.multilabel_f1(gold, probs >= grouped).mean()
+    )
+    assert label_loss < group_f1(grouped) - group_f1(plain)
