@@ -48,7 +48,7 @@ def _thresholds(model_dir: Path) -> np.ndarray:
     return np.array([float(th.get(label, 0.5)) for label in GOEMOTIONS_LABELS])
 
 
-def _group_matrix(groups: dict[str, Sequence[str]]) -> np.ndarray:
+def group_matrix(groups: dict[str, Sequence[str]]) -> np.ndarray:
     mat = np.zeros((len(GOEMOTIONS_LABELS), len(groups)), dtype=bool)
     for g, labels in enumerate(groups.values()):
         for label in labels:
@@ -77,7 +77,7 @@ def eval_goemotions(
     for i, r in enumerate(rows):
         gold[i, r.emotions or []] = True
     pred = emo >= thresholds
-    ek = _group_matrix(dict(EKMAN_GROUPS))
+    ek = group_matrix(dict(EKMAN_GROUPS))
     gold_ek = (gold.astype(int) @ ek.astype(int)) > 0
     pred_ek = (pred.astype(int) @ ek.astype(int)) > 0
     return {
@@ -92,7 +92,7 @@ def eval_xed(scorer: OnnxScorer, rows: list[D.Example], thresholds: np.ndarray) 
     Ekman group above its threshold); anticipation and trust are not scored."""
     _, emo = _probs(scorer, [r.text for r in rows])
     pred28 = emo >= thresholds
-    ek = _group_matrix({k: EKMAN_GROUPS[k] for k in XED_EMOTIONS})
+    ek = group_matrix({k: EKMAN_GROUPS[k] for k in XED_EMOTIONS})
     pred = (pred28.astype(int) @ ek.astype(int)) > 0
     gold = np.zeros((len(rows), len(XED_EMOTIONS)), dtype=bool)
     for i, r in enumerate(rows):

@@ -24,7 +24,7 @@ import numpy as np
 
 from bot.model import data as D
 from bot.model import metrics as M
-from bot.scoring.groups import GOEMOTIONS_LABELS
+from bot.scoring.groups import EKMAN_GROUPS, GOEMOTIONS_LABELS
 
 NEGATIVE_LABELS = (
     "anger",
@@ -319,8 +319,6 @@ def make_table(name: str, rows: list[D.Example], cfg: TrainConfig) -> Table:
     emo = np.zeros((n, 28), dtype=np.float32)
     mask = np.zeros((n, 28), dtype=np.float32)
     ew = np.zeros(n, dtype=np.float32)
-    from bot.scoring.groups import EKMAN_GROUPS
-
     ekman_of = {lab: g for g, labs in EKMAN_GROUPS.items() for lab in labs}
     neg = np.array([lab in NEGATIVE_LABELS for lab in GOEMOTIONS_LABELS], dtype=np.float32)
     pos = np.array([lab in POSITIVE_LABELS for lab in GOEMOTIONS_LABELS], dtype=np.float32)
@@ -350,14 +348,10 @@ def make_table(name: str, rows: list[D.Example], cfg: TrainConfig) -> Table:
 
 
 def family_matrix() -> np.ndarray:
-    """[28, 7] membership of the GoEmotions labels in Ekman's families."""
-    from bot.scoring.groups import EKMAN_GROUPS
+    """[28, 7] membership of the GoEmotions labels in Ekman's families (float, for torch)."""
+    from bot.model.evaluate import group_matrix
 
-    fam = np.zeros((28, len(EKMAN_GROUPS)), dtype=np.float32)
-    for g, labs in enumerate(EKMAN_GROUPS.values()):
-        for lab in labs:
-            fam[GOEMOTIONS_LABELS.index(lab), g] = 1.0
-    return fam
+    return group_matrix(dict(EKMAN_GROUPS)).astype(np.float32)
 
 
 def family_loss(logits: Any, gold: Any, mask: Any, weight: Any, fam: Any) -> Any:
