@@ -3,7 +3,8 @@
 This module owns the parsing of the data files and the label mappings used to train and
 evaluate the emotion model: XLM-T sentiment (``{split}_text.txt`` / ``{split}_labels.txt``),
 GoEmotions original and group (``train.tsv``, ``dev.tsv``, ``test.tsv``), XED English and
-French projections, and the in-domain development set (``bench/indomain-dev.jsonl``).
+French projections, the in-domain development set (``bench/indomain-dev.jsonl``) and the
+in-domain training set (``bench/indomain-train.jsonl``, written apart from the development set).
 Every reader returns :class:`Example` rows; missing files give an empty list.
 """
 
@@ -165,6 +166,35 @@ def read_indomain(path: Path) -> list[Example]:
                     "language": row.get("language", ""),
                     "audience": row.get("audience", ""),
                 },
+            )
+        )
+    return out
+
+
+def read_indomain_train(path: Path, weight: float = 1.0) -> list[Example]:
+    """Our own in-domain training messages (JSON lines; ``emotions`` lists GoEmotions labels,
+    every other label of the 28 is a negative). Disjoint from the development set by
+    construction: ``tests/bot/model/test_indomain_train.py`` checks it."""
+    if not path.exists():
+        raise FileNotFoundError(f"in-domain training set not found: {path}")
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        unknown = [e for e in row["emotions"] if e not in GOEMOTIONS_LABELS]
+        if unknown or not row["emotions"]:
+            raise ValueError(
+                f"{path}:{n}: emotions must be GoEmotions labels, got {row['emotions']}"
+            )
+        out.append(
+            Example(
+                row["text"],
+                sentiment=SENTIMENTS.index(row["sentiment"]),
+                emotions=sorted(GOEMOTIONS_LABELS.index(e) for e in row["emotions"]),
+                weight=weight,
+                source="indomain-train",
+                extra={"language": row.get("language", ""), "audience": row.get("audience", "")},
             )
         )
     return out

@@ -94,6 +94,11 @@ class TrainConfig:
     ekman_loss_weight: float = 0.0
     # weight of Ekman-7 macro-F1 (vs the 28 labels' macro-F1) when thresholds are tuned
     threshold_family_weight: float = 0.0
+    # our own customer/employee messages (bench/indomain-train.jsonl; "" = none), repeated
+    # per epoch like the small tweet sets, with their emotion loss weight
+    indomain_train: str = ""
+    indomain_train_repeat: int = 1
+    indomain_train_weight: float = 1.0
     neutral_en_limit: int = 3000
     xed_en_limit: int = 0  # 0 = all annotated English XED lines
     threads: int = 2
@@ -169,7 +174,7 @@ def training_sets(root: Path, cfg: TrainConfig) -> dict[str, list[D.Example]]:
     xed_en = D.read_xed(root, "en-annotated", weight=cfg.xed_en_weight)
     if cfg.xed_en_limit:
         xed_en = random.Random(cfg.seed + 1).sample(xed_en, min(cfg.xed_en_limit, len(xed_en)))
-    return {
+    sets = {
         "goemotions-train": D.read_goemotions(root, "train"),
         "xlmt-fr-train": D.read_xlmt(root, "fr", "train"),
         "xlmt-en-train": D.read_xlmt(root, "en", "train"),
@@ -177,6 +182,11 @@ def training_sets(root: Path, cfg: TrainConfig) -> dict[str, list[D.Example]]:
         "xed-neu-en": neu[: cfg.neutral_en_limit],
         "xed-fr-train": D.read_xed(root, "fr-projections-train", weight=cfg.xed_fr_weight),
     }
+    if cfg.indomain_train:
+        sets["indomain-train"] = D.read_indomain_train(
+            Path(cfg.indomain_train), weight=cfg.indomain_train_weight
+        )
+    return sets
 
 
 def validation_sets(root: Path) -> dict[str, list[D.Example]]:
@@ -458,7 +468,11 @@ def train_top(
     in_dim = 384 * (len(cfg.low_layers) + 1 + cfg.tune_layers)
     top = TopModel(layers, Heads(in_dim, cfg.head_hidden, cfg.dropout, separate=cfg.separate_heads))
     # schedule: (set, index) pairs, small French/English sentiment sets repeated
-    repeats = {"xlmt-fr-train": cfg.xlmt_fr_repeat, "xlmt-en-train": cfg.xlmt_en_repeat}
+    repeats = {
+        "xlmt-fr-train": cfg.xlmt_fr_repeat,
+        "xlmt-en-train": cfg.xlmt_en_repeat,
+        "indomain-train": cfg.indomain_train_repeat,
+    }
     pairs: list[tuple[int, int]] = []
     for si, name in enumerate(train_feats):
         n = len(train_feats[name].offsets) - 1
@@ -733,7 +747,7 @@ def run(
     val_rows = validation_sets(data_dir)
     log.log("data", **{k: len(v) for k, v in {**train_rows, **val_rows}.items()})
     # the vocabulary: every piece of the training/validation texts plus the most probable
-    # Latin-script/emoji pieces (never the in-domain set, which is only reported on)
+    # Latin-script/emoji pieces (never the in-domain development set, only reported on)
     vocab_texts = [r.text for rows in (*train_rows.values(), *val_rows.values()) for r in rows]
     bert, tokenizer, tj = prepare_base(cfg, vocab_texts, log)
     train_feats = {
