@@ -11,13 +11,10 @@ from bot.scoring import DEFAULT_GROUPS, GOEMOTIONS_LABELS, OnnxScorer, Scores
 
 MODEL_DIR = Path(__file__).parents[3] / "models" / "emotion"
 
-# Known failures of vecu-emotion-2.0 (French emotions are cross-lingual; see card.md): kept
-# as strict xfail so that a better model turns them into passes that must be promoted.
-KNOWN_FAILURES = {
-    "Je ne comprends rien à ma facture",
-    "I don't understand anything on my bill",
-    "L'application plante sans arrêt, c'est vraiment décevant",
-}
+# Known failures of the shipped model (see card.md), kept as strict xfail so that a better
+# model turns them into passes that must be promoted. vecu-emotion-2.1 has none (2.0 failed
+# the French and English bill confusion and the French app crash).
+KNOWN_FAILURES: set[str] = set()
 
 # (text, expected sentiment, groups allowed first, groups required in the top two)
 CASES: list[tuple[str, str, set[str] | None, set[str] | None]] = [
@@ -52,6 +49,19 @@ CASES: list[tuple[str, str, set[str] | None, set[str] | None]] = [
     ("I'm scared the battery will catch fire", "negative", None, {"fear"}),
     ("C'est dégueulasse, il y avait un cheveu dans mon plat", "negative", None, {"disgust"}),
     ("Disgusting, there was a hair in my food", "negative", None, {"disgust"}),
+    (
+        "Je n'ai pas les outils pour bien servir les clients, c'est décourageant",
+        "negative",
+        {"frustration", "sadness"},
+        None,
+    ),
+    (
+        "I don't have the tools to serve customers properly, it's discouraging",
+        "negative",
+        {"frustration", "sadness"},
+        None,
+    ),
+    ("J'ai reçu ma commande hier.", "neutral", {"neutral"}, None),
 ]
 
 
