@@ -170,7 +170,7 @@ nlu-cv: $(RASA_VENV)/.installed ## Rasa NLU cross-validation per language (slow)
 .PHONY: train-model
 train-model: ## Train the emotion/sentiment model (slow on a CPU; needs the train extra)
 	@$(PY) -m pip install --quiet -e '.[dev,train]'
-	@$(VENV)/bin/vecu model train --data $(DATA) --out models/emotion
+	@$(VENV)/bin/vecu model train --data $(DATA) --out models/emotion --config bench/model_config.yml
 
 .PHONY: clean
 clean: ## Remove environments, trained Rasa models and test results (keeps var/ and .env)

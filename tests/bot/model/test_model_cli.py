@@ -82,3 +82,24 @@ def test_eval_on_missing_model_fails_cleanly(
     rc = cli.main(["eval", "--data", str(data), "--model", str(tmp_path / "none")])
     assert rc == 1
     assert "not found" in capsys.readouterr().err
+
+
+def test_make_train_model_retrains_the_shipped_model_from_its_committed_config() -> None:
+    import shutil
+    import subprocess
+
+    from bot.model.train import TrainConfig
+
+    root = Path(__file__).parents[3]
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    dry = subprocess.run(
+        ["make", "-n", "train-model"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert "--config bench/model_config.yml" in dry
+    cfg = TrainConfig.load(root / "bench" / "model_config.yml")
+    shipped = json.loads((root / "models" / "emotion" / "config.json").read_text(encoding="utf-8"))
+    assert cfg.version == shipped["version"]
+    assert cfg.threshold_family_weight == shipped["threshold_family_weight"]
+    assert cfg.max_length == shipped["max_length"] and cfg.prefix == shipped["prefix"]
+    assert (root / cfg.indomain_train).is_file()
