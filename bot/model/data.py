@@ -5,7 +5,8 @@ evaluate the emotion model: XLM-T sentiment (``{split}_text.txt`` / ``{split}_la
 GoEmotions original and group (``train.tsv``, ``dev.tsv``, ``test.tsv``), XED English and
 French projections, the in-domain development set (``bench/indomain-dev.jsonl``) and the
 in-domain training set (``bench/indomain-train.jsonl``, written apart from the development set).
-Every reader returns :class:`Example` rows; missing files give an empty list.
+Every reader returns :class:`Example` rows; a missing public file gives an empty list, a missing
+in-domain training file (named by the training config) is an error.
 """
 
 from __future__ import annotations
