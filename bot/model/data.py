@@ -12,8 +12,10 @@ in-domain training file (named by the training config) is an error.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.scoring.groups import GOEMOTIONS_LABELS
 
@@ -148,15 +150,19 @@ def read_xed(root: Path, name: str, weight: float = 0.3) -> list[Example]:
     return out
 
 
+def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line of a JSON-lines file."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            yield n, json.loads(line)
+
+
 def read_indomain(path: Path) -> list[Example]:
     """The in-domain development set (JSON lines; ``emotion`` is a group name)."""
     if not path.exists():
         return []
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for _, row in _jsonl(path):
         out.append(
             Example(
                 row["text"],
@@ -179,10 +185,7 @@ def read_indomain_train(path: Path, weight: float = 1.0) -> list[Example]:
     if not path.exists():
         raise FileNotFoundError(f"in-domain training set not found: {path}")
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for n, row in _jsonl(path):
         unknown = [e for e in row["emotions"] if e not in GOEMOTIONS_LABELS]
         if unknown or not row["emotions"]:
             raise ValueError(
