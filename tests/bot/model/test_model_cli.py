@@ -6,9 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.model import cli, evaluate
+from bot.model.evaluate import emotion_f1, split_half
+from bot.model.metrics import tune_thresholds
 
 pytest.importorskip("onnx")
 
@@ -70,6 +73,7 @@ def test_eval_reports_every_set_found(tmp_path: Path, capsys: pytest.CaptureFixt
     assert res["xlmt-fr-val"]["n"] == 3
     assert 0.0 <= res["goemotions-dev"]["macro_f1_28"] <= 1.0
     assert "macro_f1_ekman7" in res["goemotions-dev"]
+    assert "split_half_f1_28" not in res["goemotions-dev"]  # 3 rows: no halves worth tuning on
     assert res["xed-fr-projections-test"]["split"] == "test"
     assert res["runtime"]["p50_ms"] > 0 and res["runtime"]["load_s"] > 0
     assert evaluate.headline(res) >= 0.0
@@ -103,3 +107,17 @@ def test_make_train_model_retrains_the_shipped_model_from_its_committed_config()
     assert cfg.threshold_family_weight == shipped["threshold_family_weight"]
     assert cfg.max_length == shipped["max_length"] and cfg.prefix == shipped["prefix"]
     assert (root / cfg.indomain_train).is_file()
+
+
+def test_split_half_sees_through_thresholds_fitted_to_noise() -> None:
+    rng = np.random.default_rng(1)
+    gold = rng.random((600, 28)) < 0.08
+    noise = rng.random((600, 28))
+    # thresholds tuned on the very rows they are scored on find structure in pure noise
+    in_sample = emotion_f1(gold, noise >= tune_thresholds(gold, noise))[0]
+    h28, _ = split_half(gold, noise, family_weight=0.0)
+    assert h28 < in_sample - 0.01
+    # a model that knows the labels loses nothing on unseen rows
+    probs = np.where(gold, 0.7, 0.2) + 0.05 * rng.random((600, 28))
+    s28, s7 = split_half(gold, probs, family_weight=0.5)
+    assert s28 == pytest.approx(1.0) and s7 == pytest.approx(1.0)
