@@ -47,8 +47,8 @@ def _config(model_dir: Path) -> dict[str, Any]:
     return cfg
 
 
-def _thresholds(model_dir: Path) -> np.ndarray:
-    th = _config(model_dir).get("thresholds", {})
+def _thresholds(config: dict[str, Any]) -> np.ndarray:
+    th = config.get("thresholds", {})
     return np.array([float(th.get(label, 0.5)) for label in GOEMOTIONS_LABELS])
 
 
@@ -208,7 +208,10 @@ def evaluate_dir(
     do_latency = latency_check if latency is None else latency
     scorer = OnnxScorer(model_dir, DEFAULT_GROUPS, threads=threads)
     scorer.load()  # a missing or malformed directory fails here, as a ScoringError
-    thresholds = _thresholds(model_dir)
+    config = _config(model_dir)
+    thresholds = _thresholds(config)
+    # the thresholds are tuned on dev: report there what they give on unseen rows too
+    family_weight = float(config.get("threshold_family_weight", 0.0))
     res: dict[str, Any] = {}
     for lang in ("fr", "en"):
         for split in ("val", "test"):
@@ -218,10 +221,8 @@ def evaluate_dir(
     for split in ("dev", "test"):
         rows = D.read_goemotions(data_dir, split)
         if rows:
-            # the thresholds are tuned on dev: report there what they give on unseen rows too
-            weight = float(_config(model_dir).get("threshold_family_weight", 0.0))
             res[f"goemotions-{split}"] = eval_goemotions(
-                scorer, rows, thresholds, weight if split == "dev" else None
+                scorer, rows, thresholds, family_weight if split == "dev" else None
             )
     for name, label in (("fr-projections-train", "train (seen)"), ("fr-projections-test", "test")):
         rows = D.read_xed(data_dir, name) if include_xed else []
