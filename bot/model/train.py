@@ -109,6 +109,11 @@ class TrainConfig:
     # quantized per block: far closer to fp32), embeddings int8 per row
     quantize_mode: str = "dynamic"
     extract_batch: int = 64
+    # exponential moving averages of the trained weights (one per decay, updated every step;
+    # empty = none): each is scored on validation at every epoch's end next to the raw
+    # weights, and competes with them for the kept epoch. Averaging does not touch the
+    # training trajectory: the raw weights stay those of a run without it
+    ema_decays: list[float] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path | None) -> TrainConfig:
@@ -131,6 +136,8 @@ class TrainConfig:
             )
         if self.tune_layers and self.cache_layer > self.start:
             raise ValueError(f"cache_layer {self.cache_layer} is above the first tuned layer")
+        if any(not 0.0 < d < 1.0 for d in self.ema_decays):
+            raise ValueError(f"ema_decays {self.ema_decays} must lie strictly between 0 and 1")
 
     @property
     def start(self) -> int:
@@ -443,6 +450,38 @@ def evaluate_val(
     return res, logits
 
 
+class WeightAverage:
+    """Exponential moving average of a model's floating-point parameters.
+
+    The decay ramps up as ``min(decay, (1 + n) / (10 + n))`` over the first updates, so that
+    the average is not dominated by the initial weights.
+    """
+
+    def __init__(self, model: Any, decay: float) -> None:
+        self.decay = decay
+        self.updates = 0
+        self.names = [n for n, p in model.named_parameters() if p.requires_grad]
+        self.shadow = [p.detach().clone() for n, p in model.named_parameters() if p.requires_grad]
+
+    def update(self, model: Any) -> None:
+        import torch
+
+        self.updates += 1
+        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        params = dict(model.named_parameters())
+        current = [params[n].detach() for n in self.names]
+        with torch.no_grad():
+            torch._foreach_mul_(self.shadow, d)
+            torch._foreach_add_(self.shadow, current, alpha=1 - d)
+
+    def state_dict(self, base: dict[str, Any]) -> dict[str, Any]:
+        """``base`` (a state dict of the model) with the averaged parameters in place."""
+        state = dict(base)
+        for n, v in zip(self.names, self.shadow, strict=True):
+            state[n] = v.clone()
+        return state
+
+
 def train_top(
     cfg: TrainConfig,
     bert: Any,
@@ -502,6 +541,7 @@ def train_top(
     best_s: tuple[float, Any, dict[str, Any], dict[str, Any]] = (-1.0, None, {}, {})
     best_e: tuple[float, Any, dict[str, Any], dict[str, Any]] = (-1.0, None, {}, {})
     step = 0
+    emas = [WeightAverage(top, d) for d in cfg.ema_decays]
     for epoch in range(cfg.epochs):
         top.train()
         perm = rng.permutation(len(pairs))
@@ -556,6 +596,8 @@ def train_top(
             torch.nn.utils.clip_grad_norm_(top.parameters(), 1.0)
             opt.step()
             sched.step()
+            for ema in emas:
+                ema.update(top)
             step += 1
             run_loss += loss.item()
             if (bi + 1) % 200 == 0 or bi + 1 == len(batches):
@@ -571,6 +613,15 @@ def train_top(
         log.log("epoch", loss=run_loss / len(batches), seconds=round(time.time() - t0, 1), **res)
         if res["score"] > best[0]:
             best = (res["score"], copy.deepcopy(top.state_dict()), res, logits)
+        for ema in emas:
+            raw = copy.deepcopy(top.state_dict())
+            top.load_state_dict(ema.state_dict(raw))
+            e_res, e_logits = evaluate_val(top, val_feats, val_rows, cfg)
+            e_res.update(epoch=epoch + 1, ema_decay=ema.decay)
+            log.log("epoch_ema", **e_res)
+            if e_res["score"] > best[0]:
+                best = (e_res["score"], copy.deepcopy(top.state_dict()), e_res, e_logits)
+            top.load_state_dict(raw)
         s_score = (res.get("sent_fr_f1", 0.0) + res.get("sent_en_f1", 0.0)) / 2
         if s_score > best_s[0]:
             best_s = (s_score, copy.deepcopy(top.state_dict()), res, logits)

@@ -1,0 +1,63 @@
+"""The moving average of trained weights (training extra only)."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from bot.model.train import TrainConfig, WeightAverage  # noqa: E402
+
+
+def _model() -> torch.nn.Module:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    model[1].weight.requires_grad_(False)  # frozen: not averaged
+    return model
+
+
+def test_average_follows_the_ramped_decay() -> None:
+    model = _model()
+    start = model[0].weight.detach().clone()
+    avg = WeightAverage(model, decay=0.9)
+    want = start.double()
+    for n, value in enumerate([1.0, -2.0, 3.0, 0.5, 4.0], start=1):
+        with torch.no_grad():
+            model[0].weight.fill_(value)
+        avg.update(model)
+        d = min(0.9, (1 + n) / (10 + n))
+        want = d * want + (1 - d) * value
+    state = avg.state_dict(model.state_dict())
+    assert torch.allclose(state["0.weight"].double(), want, atol=1e-6)
+    # the model itself keeps its own weights: averaging never touches training
+    assert torch.equal(model[0].weight, torch.full_like(start, 4.0))
+
+
+def test_state_dict_replaces_only_trained_parameters() -> None:
+    model = _model()
+    avg = WeightAverage(model, decay=0.5)
+    base = model.state_dict()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    avg.update(model)
+    state = avg.state_dict(model.state_dict())
+    assert set(state) == set(base)
+    assert not torch.equal(state["0.bias"], model[0].bias)  # averaged
+    assert torch.equal(state["1.weight"], model[1].weight)  # frozen: the model's own
+    assert torch.equal(state["1.running_mean"], model[1].running_mean)  # buffer: as is
+    # loading the average and training on does not move the average
+    model.load_state_dict(state)
+    with torch.no_grad():
+        model[0].bias.add_(10.0)
+    assert torch.equal(avg.state_dict(model.state_dict())["0.bias"], state["0.bias"])
+
+
+@pytest.mark.parametrize("decay", [0.0, 1.0, 1.5, -0.1])
+def test_config_rejects_decays_outside_zero_one(decay: float) -> None:
+    with pytest.raises(ValueError, match="ema_decays"):
+        TrainConfig(ema_decays=[0.999, decay])
+
+
+def test_config_has_no_average_by_default() -> None:
+    assert TrainConfig().ema_decays == []
