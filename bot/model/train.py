@@ -460,19 +460,21 @@ class WeightAverage:
     def __init__(self, model: Any, decay: float) -> None:
         self.decay = decay
         self.updates = 0
-        self.names = [n for n, p in model.named_parameters() if p.requires_grad]
-        self.shadow = [p.detach().clone() for n, p in model.named_parameters() if p.requires_grad]
+        trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        self.names = [n for n, _ in trained]
+        # the model's own tensors (load_state_dict copies into them in place)
+        self.params = [p.detach() for _, p in trained]
+        self.shadow = [p.clone() for p in self.params]
 
-    def update(self, model: Any) -> None:
+    def update(self) -> None:
+        """Fold the model's current parameters into the average (after each step)."""
         import torch
 
         self.updates += 1
         d = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        params = dict(model.named_parameters())
-        current = [params[n].detach() for n in self.names]
         with torch.no_grad():
             torch._foreach_mul_(self.shadow, d)
-            torch._foreach_add_(self.shadow, current, alpha=1 - d)
+            torch._foreach_add_(self.shadow, self.params, alpha=1 - d)
 
     def state_dict(self, base: dict[str, Any]) -> dict[str, Any]:
         """``base`` (a state dict of the model) with the averaged parameters in place."""
@@ -597,7 +599,7 @@ def train_top(
             opt.step()
             sched.step()
             for ema in emas:
-                ema.update(top)
+                ema.update()
             step += 1
             run_loss += loss.item()
             if (bi + 1) % 200 == 0 or bi + 1 == len(batches):
@@ -613,14 +615,15 @@ def train_top(
         log.log("epoch", loss=run_loss / len(batches), seconds=round(time.time() - t0, 1), **res)
         if res["score"] > best[0]:
             best = (res["score"], copy.deepcopy(top.state_dict()), res, logits)
+        raw = copy.deepcopy(top.state_dict()) if emas else {}
         for ema in emas:
-            raw = copy.deepcopy(top.state_dict())
             top.load_state_dict(ema.state_dict(raw))
             e_res, e_logits = evaluate_val(top, val_feats, val_rows, cfg)
             e_res.update(epoch=epoch + 1, ema_decay=ema.decay)
             log.log("epoch_ema", **e_res)
             if e_res["score"] > best[0]:
                 best = (e_res["score"], copy.deepcopy(top.state_dict()), e_res, e_logits)
+        if emas:
             top.load_state_dict(raw)
         s_score = (res.get("sent_fr_f1", 0.0) + res.get("sent_en_f1", 0.0)) / 2
         if s_score > best_s[0]:

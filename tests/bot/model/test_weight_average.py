@@ -24,7 +24,7 @@ def test_average_follows_the_ramped_decay() -> None:
     for n, value in enumerate([1.0, -2.0, 3.0, 0.5, 4.0], start=1):
         with torch.no_grad():
             model[0].weight.fill_(value)
-        avg.update(model)
+        avg.update()
         d = min(0.9, (1 + n) / (10 + n))
         want = d * want + (1 - d) * value
     state = avg.state_dict(model.state_dict())
@@ -40,7 +40,7 @@ def test_state_dict_replaces_only_trained_parameters() -> None:
     with torch.no_grad():
         for p in model.parameters():
             p.add_(1.0)
-    avg.update(model)
+    avg.update()
     state = avg.state_dict(model.state_dict())
     assert set(state) == set(base)
     assert not torch.equal(state["0.bias"], model[0].bias)  # averaged
@@ -51,6 +51,11 @@ def test_state_dict_replaces_only_trained_parameters() -> None:
     with torch.no_grad():
         model[0].bias.add_(10.0)
     assert torch.equal(avg.state_dict(model.state_dict())["0.bias"], state["0.bias"])
+    # ... while the next update reads the model's weights as loaded and trained on
+    avg.update()
+    moved = avg.state_dict(model.state_dict())["0.bias"]
+    d = min(0.5, 3 / 12)  # second update: the ramp still rules
+    assert torch.allclose(moved, d * state["0.bias"] + (1 - d) * model[0].bias.detach())
 
 
 @pytest.mark.parametrize("decay", [0.0, 1.0, 1.5, -0.1])
