@@ -114,6 +114,10 @@ class TrainConfig:
     # weights, and competes with them for the kept epoch. Averaging does not touch the
     # training trajectory: the raw weights stay those of a run without it
     ema_decays: list[float] = field(default_factory=list)
+    # learning rate at the last step as a fraction of the peak (per parameter group); 0 = the
+    # one-cycle default (annealed to ~0). Above 0 the rate stays up to the end and a moving
+    # average (ema_decays) can do the annealing instead
+    lr_final_fraction: float = 0.0
 
     @classmethod
     def load(cls, path: Path | None) -> TrainConfig:
@@ -138,6 +142,8 @@ class TrainConfig:
             raise ValueError(f"cache_layer {self.cache_layer} is above the first tuned layer")
         if any(not 0.0 < d < 1.0 for d in self.ema_decays):
             raise ValueError(f"ema_decays {self.ema_decays} must lie strictly between 0 and 1")
+        if not 0.0 <= self.lr_final_fraction <= 1.0:
+            raise ValueError(f"lr_final_fraction {self.lr_final_fraction} must lie in [0, 1]")
 
     @property
     def start(self) -> int:
@@ -484,6 +490,25 @@ class WeightAverage:
         return state
 
 
+def lr_schedule(opt: Any, cfg: TrainConfig, total: int) -> Any:
+    """One-cycle learning rate over ``total`` steps: 6 % linear warm-up from 1/25 of the peak
+    (``lr_layers``, ``lr_heads``), then a linear decline to ``lr_final_fraction`` of the peak
+    (0: the one-cycle default, 1/25 of 1/10,000 of it)."""
+    import torch
+
+    div = 25.0
+    final_div = 1e4 if cfg.lr_final_fraction == 0 else 1.0 / (div * cfg.lr_final_fraction)
+    return torch.optim.lr_scheduler.OneCycleLR(
+        opt,
+        max_lr=[cfg.lr_layers, cfg.lr_heads],
+        total_steps=total,
+        pct_start=0.06,
+        anneal_strategy="linear",
+        div_factor=div,
+        final_div_factor=final_div,
+    )
+
+
 def train_top(
     cfg: TrainConfig,
     bert: Any,
@@ -528,13 +553,7 @@ def train_top(
     opt = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
     steps_per_epoch = (len(pairs) + cfg.batch_size - 1) // cfg.batch_size
     total = steps_per_epoch * cfg.epochs
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt,
-        max_lr=[cfg.lr_layers, cfg.lr_heads],
-        total_steps=total,
-        pct_start=0.06,
-        anneal_strategy="linear",
-    )
+    sched = lr_schedule(opt, cfg, total)
     ce = nn.CrossEntropyLoss(reduction="none")
     bce = nn.BCEWithLogitsLoss(reduction="none")
     fam = torch.from_numpy(family_matrix())
