@@ -57,6 +57,9 @@ POSITIVE_LABELS = (
 XED_SUPERVISED = ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")
 
 
+KEEP_RULES = ("best", "last")  # TrainConfig.keep
+
+
 @dataclass
 class TrainConfig:
     """Training hyper-parameters (``bench/model_config.yml`` overrides the defaults)."""
@@ -118,6 +121,10 @@ class TrainConfig:
     # one-cycle default (annealed to ~0). Above 0 the rate stays up to the end and a moving
     # average (ema_decays) can do the annealing instead
     lr_final_fraction: float = 0.0
+    # which weights are exported: "best" = the highest validation score among every epoch's
+    # raw weights and averages; "last" = the final epoch's, its moving average when
+    # ema_decays is set (the last decay listed): no choice made on the validation tweets
+    keep: str = "best"
 
     @classmethod
     def load(cls, path: Path | None) -> TrainConfig:
@@ -144,11 +151,29 @@ class TrainConfig:
             raise ValueError(f"ema_decays {self.ema_decays} must lie strictly between 0 and 1")
         if not 0.0 <= self.lr_final_fraction <= 1.0:
             raise ValueError(f"lr_final_fraction {self.lr_final_fraction} must lie in [0, 1]")
+        if self.keep not in KEEP_RULES:
+            raise ValueError(f"keep {self.keep!r} must be one of {KEEP_RULES}")
 
     @property
     def start(self) -> int:
         """The first trainable layer (hidden-state index fed to the top model)."""
         return 12 - self.tune_layers
+
+
+Kept = tuple[float, Any, dict[str, Any], dict[str, Any]]
+
+
+def kept(
+    current: Kept, score: float, rule: str, model: Any, res: dict[str, Any], logits: dict[str, Any]
+) -> Kept:
+    """The weights to keep after scoring one more candidate (raw or averaged weights, in
+    training order): under ``"best"`` the candidate replaces ``current`` only with a higher
+    score; under ``"last"`` always. The model's state is copied only when it is kept."""
+    import copy
+
+    if rule == "best" and score <= current[0]:
+        return current
+    return (score, copy.deepcopy(model.state_dict()), res, logits)
 
 
 class Logger:
@@ -518,7 +543,7 @@ def train_top(
     val_rows: dict[str, list[D.Example]],
     log: Logger,
 ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-    """Train the top layers and heads jointly; keep the best epoch on validation."""
+    """Train the top layers and heads jointly; keep the weights ``cfg.keep`` names."""
     import copy
 
     import torch
@@ -632,16 +657,14 @@ def train_top(
         res, logits = evaluate_val(top, val_feats, val_rows, cfg)
         res["epoch"] = epoch + 1
         log.log("epoch", loss=run_loss / len(batches), seconds=round(time.time() - t0, 1), **res)
-        if res["score"] > best[0]:
-            best = (res["score"], copy.deepcopy(top.state_dict()), res, logits)
+        best = kept(best, res["score"], cfg.keep, top, res, logits)
         raw = copy.deepcopy(top.state_dict()) if emas else {}
         for ema in emas:
             top.load_state_dict(ema.state_dict(raw))
             e_res, e_logits = evaluate_val(top, val_feats, val_rows, cfg)
             e_res.update(epoch=epoch + 1, ema_decay=ema.decay)
             log.log("epoch_ema", **e_res)
-            if e_res["score"] > best[0]:
-                best = (e_res["score"], copy.deepcopy(top.state_dict()), e_res, e_logits)
+            best = kept(best, e_res["score"], cfg.keep, top, e_res, e_logits)
         if emas:
             top.load_state_dict(raw)
         s_score = (res.get("sent_fr_f1", 0.0) + res.get("sent_en_f1", 0.0)) / 2
