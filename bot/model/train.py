@@ -583,9 +583,9 @@ def train_top(
     bce = nn.BCEWithLogitsLoss(reduction="none")
     fam = torch.from_numpy(family_matrix())
     rng = np.random.default_rng(cfg.seed)
-    best: tuple[float, Any, dict[str, Any], dict[str, Any]] = (-1.0, None, {}, {})
-    best_s: tuple[float, Any, dict[str, Any], dict[str, Any]] = (-1.0, None, {}, {})
-    best_e: tuple[float, Any, dict[str, Any], dict[str, Any]] = (-1.0, None, {}, {})
+    best: Kept = (-1.0, None, {}, {})
+    best_s: Kept = (-1.0, None, {}, {})  # sentiment head alone (separate_heads, tune_layers 0)
+    best_e: Kept = (-1.0, None, {}, {})  # emotion head alone
     step = 0
     emas = [WeightAverage(top, d) for d in cfg.ema_decays]
     for epoch in range(cfg.epochs):
@@ -668,10 +668,8 @@ def train_top(
         if emas:
             top.load_state_dict(raw)
         s_score = (res.get("sent_fr_f1", 0.0) + res.get("sent_en_f1", 0.0)) / 2
-        if s_score > best_s[0]:
-            best_s = (s_score, copy.deepcopy(top.state_dict()), res, logits)
-        if res.get("go28_f1_tuned", 0.0) > best_e[0]:
-            best_e = (res.get("go28_f1_tuned", 0.0), copy.deepcopy(top.state_dict()), res, logits)
+        best_s = kept(best_s, s_score, cfg.keep, top, res, logits)
+        best_e = kept(best_e, res.get("go28_f1_tuned", 0.0), cfg.keep, top, res, logits)
     if cfg.separate_heads and cfg.tune_layers == 0:
         # each head from its own best epoch (they share no parameter)
         state = dict(best_e[1])
