@@ -66,3 +66,32 @@ def test_config_rejects_decays_outside_zero_one(decay: float) -> None:
 
 def test_config_has_no_average_by_default() -> None:
     assert TrainConfig().ema_decays == []
+
+
+def test_ramp_two_is_the_mean_of_the_updates_then_exponential() -> None:
+    model = _model()
+    start = model[0].weight.detach().double().clone()
+    values = [1.0, -2.0, 3.0, 0.5, 4.0, -1.0]
+    slow = WeightAverage(model, decay=0.99, ramp=2.0)  # cap never reached in 6 updates
+    fast = WeightAverage(model, decay=0.75, ramp=2.0)  # cap from the 2nd update on
+    for value in values:
+        with torch.no_grad():
+            model[0].weight.fill_(value)
+        slow.update()
+        fast.update()
+    # below the cap: the mean of the updates, the starting weights counted twice
+    mean = (2 * start + sum(values)) / (len(values) + 2)
+    got = slow.state_dict(model.state_dict())["0.weight"].double()
+    assert torch.allclose(got, mean, atol=1e-6)
+    # first update at 2/3, then 0.75 throughout: a plain exponential average
+    want = 2 / 3 * start + 1 / 3 * values[0]
+    for value in values[1:]:
+        want = 0.75 * want + 0.25 * value
+    got = fast.state_dict(model.state_dict())["0.weight"].double()
+    assert torch.allclose(got, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("ramp", [1.0, 0.5, 0.0])
+def test_config_rejects_a_ramp_that_never_updates(ramp: float) -> None:
+    with pytest.raises(ValueError, match="ema_ramp"):
+        TrainConfig(ema_decays=[0.999], ema_ramp=ramp)
