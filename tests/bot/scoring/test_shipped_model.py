@@ -12,7 +12,7 @@ from bot.scoring import DEFAULT_GROUPS, GOEMOTIONS_LABELS, OnnxScorer, Scores
 MODEL_DIR = Path(__file__).parents[3] / "models" / "emotion"
 
 # Known failures of the shipped model (see card.md), kept as strict xfail so that a better
-# model turns them into passes that must be promoted. vecu-emotion-2.2 has none (2.0 failed
+# model turns them into passes that must be promoted. vecu-emotion-2.3 has none (2.0 failed
 # the French and English bill confusion and the French app crash).
 KNOWN_FAILURES: set[str] = set()
 
