@@ -497,7 +497,7 @@ class WeightAverage:
     so far, the start counted twice, until ``decay`` is reached; see ``TrainConfig.ema_ramp``).
     """
 
-    def __init__(self, model: Any, decay: float, ramp: float = 10.0) -> None:
+    def __init__(self, model: Any, decay: float, ramp: float = TrainConfig.ema_ramp) -> None:
         self.decay = decay
         self.ramp = ramp
         self.updates = 0
@@ -681,7 +681,7 @@ def train_top(
         best_s = kept(best_s, s_score, cfg.keep, top, res, logits)
         best_e = kept(best_e, res.get("go28_f1_tuned", 0.0), cfg.keep, top, res, logits)
     if cfg.separate_heads and cfg.tune_layers == 0:
-        # each head from its own best epoch (they share no parameter)
+        # each head from its own kept epoch (cfg.keep; they share no parameter)
         state = dict(best_e[1])
         for k, v in best_s[1].items():
             if k.startswith(("heads.proj_s", "heads.sentiment")):
