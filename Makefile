@@ -150,6 +150,10 @@ bench-telegram: $(VENV)/.installed ## Telegram gateway: added latency around Ras
 bench-redaction: $(VENV)/.installed ## PII redaction: precision/recall per category, time per message
 	@$(PY) bench/bench_redaction.py
 
+.PHONY: bench-touchpoints
+bench-touchpoints: $(VENV)/.installed ## Touchpoint and team detection per language on bench/touchpoints-dev.jsonl
+	@$(PY) bench/bench_touchpoints.py
+
 .PHONY: bench-dashboard
 bench-dashboard: $(VENV)/.installed ## Dashboard page load p50/p95 on 100k feedback rows (temp SQLite)
 	@$(PY) bench/bench_dashboard.py --rows $${ROWS:-100000}

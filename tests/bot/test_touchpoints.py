@@ -123,3 +123,55 @@ def test_fold_and_matcher() -> None:
         "charge deux fois",
     ]
     assert not KeywordMatcher([]).matches("anything")
+
+
+@pytest.mark.parametrize(
+    ("text", "primary", "others"),
+    [
+        (
+            "Hi, I was charged twice on my last invoice and nobody answers the phone",
+            "billing",
+            ("support",),
+        ),
+        ("ma commande est jamais arrivée pis personne me répond", "delivery", ("support",)),
+        ("Le colis est arrivé abîmé et la facture était fausse", "delivery", ("billing",)),
+        ("The app crashed at checkout, then the store had no stock", "website", ("store",)),
+        ("Mon colis est arrivé écrasé", "delivery", ()),
+    ],
+)
+def test_every_touchpoint_named_is_kept_primary_first(
+    company: Company, text: str, primary: str, others: tuple[str, ...]
+) -> None:
+    match = detect_touchpoint(text, company=company)
+    assert (match.touchpoint, match.others) == (primary, others)
+
+
+def test_nlu_entities_and_context_weigh_with_the_keywords(company: Company) -> None:
+    text = "I was charged twice on my invoice and nobody answers the phone"
+    # two keywords each: the earliest wins, an entity agreeing with the other breaks the tie
+    assert detect_touchpoint(text, company=company).touchpoint == "billing"
+    hinted = detect_touchpoint(text, company=company, hint="support")
+    assert (hinted.touchpoint, hinted.others, hinted.source) == (
+        "support",
+        ("billing",),
+        Source.NLU,
+    )
+    # an entity does not outweigh two keywords of another touchpoint
+    assert (
+        detect_touchpoint("colis, livreur, facture", company=company, hint="billing").touchpoint
+        == "delivery"
+    )
+    # an entity alone names a touchpoint the keywords miss, and is kept among the others
+    match = detect_touchpoint("le colis", company=company, hint="store", mentions=("billing",))
+    assert match.touchpoint == "billing" and set(match.others) == {"store", "delivery"}
+    assert match.source is Source.NLU
+    # the conversation's touchpoint breaks a tie between two touchpoints the message names
+    tie = "la facture et le colis"
+    assert detect_touchpoint(tie, company=company).touchpoint == "billing"
+    assert detect_touchpoint(tie, company=company, context="delivery").touchpoint == "delivery"
+
+
+def test_feminine_endings_match() -> None:
+    matcher = KeywordMatcher(["jamais arrivé", "livré"])
+    assert matcher.matches("elle est jamais arrivée")
+    assert matcher.matches("commandes livrées hier")
