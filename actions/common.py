@@ -126,6 +126,12 @@ def latest_entity(tracker: Tracker, entity: str) -> Any:
     return values[-1] if values else None
 
 
+def latest_entities(tracker: Tracker, entity: str) -> tuple[str, ...]:
+    """Every distinct text value of ``entity`` in the latest user message, in order."""
+    values = (v for v in tracker.get_latest_entity_values(entity) if isinstance(v, str))
+    return tuple(dict.fromkeys(values))
+
+
 def as_rating(value: Any) -> int | None:
     """A rating from a slot or entity value: ``4``, ``"4"``, ``4.0`` → 4; else ``None``."""
     if value is None or isinstance(value, bool):

@@ -26,6 +26,7 @@ from actions.common import (
     TOUCHPOINT,
     as_rating,
     context,
+    latest_entities,
     latest_entity,
     latest_intent,
     latest_text,
@@ -37,26 +38,44 @@ from bot.feedback import Kind, Message, Outcome, record
 _log = logging.getLogger(__name__)
 
 
+# (another team told too, the owning team told, nobody told)
+_NEGATIVE = (
+    "utter_feedback_negative_also",
+    "utter_feedback_negative",
+    "utter_feedback_negative_noteam",
+)
+_MIXED = ("utter_feedback_mixed_also", "utter_feedback_mixed", "utter_feedback_mixed_noteam")
+
+
 def reply_for(outcome: Outcome, language: str) -> tuple[str, dict[str, Any]]:
     """The response (and its template values) that tells the person what happened.
 
-    Only claims that a team is told when :func:`bot.feedback.record` says one was.
+    Only claims that a team is told when :func:`bot.feedback.record` says one was. A mixed
+    message (praise and a problem) gets both halves acknowledged; a negative or mixed one is
+    never answered with "great to hear"; another team the message names is said to be told.
     """
     label = team_label(outcome.team, language)
+    if outcome.other_language:  # said in both languages: we cannot tell which one they read
+        return ("utter_other_language" if label else "utter_other_language_noteam"), {}
     if outcome.confidential and label:
         return "utter_feedback_confidential", {"team_label": label}
-    if outcome.negative:
+    also = team_label(outcome.also_told[0], language) if outcome.also_told else None
+    if outcome.negative or outcome.mixed:
+        also_told, told, nobody = _MIXED if outcome.mixed else _NEGATIVE
+        if label and also:
+            return also_told, {"team_label": label, "also_label": also}
         if label:
-            return "utter_feedback_negative", {"team_label": label}
-        return "utter_feedback_negative_noteam", {}
+            return told, {"team_label": label}
+        return nobody, {}
     if outcome.sentiment == "positive" and label:
         return "utter_feedback_positive", {"team_label": label}
     return "utter_feedback_recorded", {}
 
 
 def wants_followup(outcome: Outcome) -> bool:
-    """Negative feedback gets one follow-up question, except confidential reports."""
-    return outcome.negative and not outcome.confidential
+    """Negative feedback gets one follow-up question, except confidential reports and
+    messages in a language Vécu does not speak."""
+    return outcome.negative and not outcome.confidential and not outcome.other_language
 
 
 class ActionRecordFeedback(Action):
@@ -83,6 +102,7 @@ class ActionRecordFeedback(Action):
             rating=rating,
             scale=ctx.scale if rating is not None else None,
             touchpoint=latest_entity(tracker, TOUCHPOINT),
+            mentions=latest_entities(tracker, TOUCHPOINT),
             intent=latest_intent(tracker),
             kind=Kind.COMMENT,
             context_touchpoint=tracker.get_slot(TOUCHPOINT),

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import StorageError
+from bot.language import OTHER as OTHER_LANGUAGE
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -89,6 +90,9 @@ class Message:
             (slot); used only when neither NLU nor keywords find one in this message.
         member_team: for an employee, the team they work in (channel metadata), kept only
             when it names a configured team; ``None`` for customers.
+        mentions: every touchpoint entity NLU found in the message (``touchpoint`` is the
+            last one); they compete with the keywords, and the ones that lose are stored as
+            the message's other touchpoints, their teams told.
     """
 
     conversation_id: str
@@ -104,6 +108,7 @@ class Message:
     parent_id: int | None = None
     context_touchpoint: str | None = None
     member_team: str | None = None
+    mentions: tuple[str, ...] = ()
 
 
 ABOUT_CUSTOMER_TOUCHPOINT = frozenset({Kind.EXPECTATION, Kind.PROPOSED, Kind.MIRROR})
@@ -124,6 +129,12 @@ class Outcome:
         negative: whether the message calls for an empathetic follow-up.
         confidential: whether the alert hides the text (safety, harassment…).
         truncated: whether the stored text was cut to the configured limit.
+        mixed: whether the message praises one thing and reports a problem with another
+            (:mod:`bot.scoring.polarity`): the reply acknowledges both halves.
+        also_told: the other teams told, because the message also names a touchpoint they
+            own (best first).
+        other_language: the message is in a language Vécu does not speak (stored with the
+            language ``other``): the reply says which languages it speaks.
     """
 
     feedback_id: int
@@ -135,6 +146,9 @@ class Outcome:
     negative: bool
     confidential: bool = False
     truncated: bool = False
+    mixed: bool = False
+    also_told: tuple[str, ...] = ()
+    other_language: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,6 +176,8 @@ class FeedbackView:
     model_version: str
     parent_id: int | None
     created_at: str  # ISO 8601, UTC
+    touchpoints: list[str]  # every touchpoint named, the primary first (empty: none named)
+    mixed: bool
 
 
 # ---- functions ---------------------------------------------------------------------------------
@@ -183,6 +199,8 @@ RATING_RANGES: dict[RatingScale, tuple[int, int]] = {
     RatingScale.MIRROR: (1, 5),
 }
 _KEEP_CONTROLS = {"\n", "\t"}
+ALSO_KIND = "also"
+"""The outbox ``kind`` telling a team that a message handled by another team names theirs too."""
 
 
 def clean_text(text: str, max_length: int) -> tuple[str, int, bool]:
@@ -225,7 +243,7 @@ def _safe_id(value: str, length: int) -> str:
     return "h_" + hashlib.sha256(clean.encode("utf-8")).hexdigest()[: length - 2]
 
 
-def _outcome(row: Any, *, told: bool) -> Outcome:
+def _outcome(row: Any, *, told: bool, also_told: tuple[str, ...] = ()) -> Outcome:
     return Outcome(
         feedback_id=row.id,
         touchpoint=row.touchpoint,
@@ -236,7 +254,19 @@ def _outcome(row: Any, *, told: bool) -> Outcome:
         negative=bool(row.negative),
         confidential=bool(row.confidential),
         truncated=bool(row.truncated),
+        mixed=bool(row.mixed),
+        also_told=also_told,
+        other_language=row.language == OTHER_LANGUAGE,
     )
+
+
+def _score(text: str, scorer: Any) -> tuple[Any, bool]:
+    """``(scores of the whole text, whether it is mixed)``: one batch, whole text first."""
+    from bot.scoring.polarity import Polarity, polarity, texts_to_score
+
+    batch, parts = texts_to_score(text)
+    scored = scorer.score(batch, raw=True)
+    return scored[0], polarity(scored[0], parts, scored[1:]) is Polarity.MIXED
 
 
 def _redacted_text(text: str, language: str, company: Any) -> tuple[str, bool]:
@@ -272,6 +302,7 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
 
     from bot.alerts.outbox import enqueue
     from bot.i18n import normalize_language
+    from bot.language import stored_language
     from bot.routing import Signals, route
     from bot.services import get_services
     from bot.storage.models import FeedbackRecord, RoutingDecisionRecord
@@ -294,10 +325,11 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
 
     scores = None
     scored = True
+    mixed = False
     model_version = NOT_SCORED_MODEL
     if text.strip():
         try:
-            scores = services.scorer.score([text], raw=True)[0]
+            scores, mixed = _score(text, services.scorer)
             model_version = scores.model_version
         except Exception:  # never lose feedback because the model failed
             _log.exception("scoring failed; the feedback is stored unscored")
@@ -326,7 +358,12 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
                 match = TouchpointMatch(touchpoint=hint, source=Source.NLU)
             else:
                 match = detect_touchpoint(
-                    text, company=company, audience=audience, hint=hint, context=context
+                    text,
+                    company=company,
+                    audience=audience,
+                    hint=hint,
+                    context=context,
+                    mentions=message.mentions,
                 )
             signals = Signals(
                 audience=audience,
@@ -338,18 +375,22 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
                 scale=scale,
                 kind=kind,
                 scored=scored,
+                mixed=mixed,
             )
             decision = route(signals, company=company, parent_team=parent.team if parent else None)
             confidential = decision.confidential or bool(parent and parent.confidential)
+            told = decision.alert is not None and decision.team is not None
             row = FeedbackRecord(
                 conversation_id=_safe_id(message.conversation_id, 128),
                 audience=audience.value,
                 channel=_safe_id(message.channel or "unknown", 32),
-                language=normalize_language(message.language),
+                language=stored_language(text, normalize_language(message.language)),
                 kind=kind.value,
                 parent_id=parent.id if parent else None,
                 touchpoint=match.touchpoint,
                 touchpoint_source=match.source.value,
+                touchpoints=[match.touchpoint, *match.others] if match.others else None,
+                mixed=mixed,
                 rating=rating,
                 scale=scale.value if scale else None,
                 text=stored_text,
@@ -391,7 +432,8 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
                     created_at=now,
                 )
             )
-            if decision.alert is not None and decision.team is not None:
+            also_told: tuple[str, ...] = ()
+            if told and decision.team is not None and decision.alert is not None:
                 enqueue(
                     session,
                     feedback=row,
@@ -400,9 +442,42 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
                     company=company,
                     now=now,
                 )
+                also_told = _tell_other_teams(
+                    session, row, match.others, decision.team, decision.alert, company, now
+                )
     except SQLAlchemyError as exc:
         raise StorageError(f"the feedback could not be stored: {exc.__class__.__name__}") from exc
-    return _outcome(row, told=decision.alert is not None and decision.team is not None)
+    return _outcome(row, told=told, also_told=also_told)
+
+
+def _tell_other_teams(
+    session: Any,
+    row: Any,
+    others: tuple[str, ...],
+    primary_team: str,
+    alert: Any,
+    company: Any,
+    now: datetime,
+) -> tuple[str, ...]:
+    """Queue an ``also`` alert for each other team a message names (one per team).
+
+    The owner of the primary touchpoint handles the issue; the teams of the other
+    touchpoints the message names are told it concerns them too (praise is shared the same
+    way). Confidential feedback goes to its owner only. Returns the teams told.
+    """
+    from bot.alerts.outbox import enqueue
+    from bot.routing import AlertKind
+
+    if row.confidential or alert not in (AlertKind.ISSUE, AlertKind.PRAISE):
+        return ()
+    told: list[str] = []
+    for key in others:
+        team = company.team_for(key)
+        if team is None or team == primary_team or team in told:
+            continue
+        enqueue(session, feedback=row, team=team, kind=ALSO_KIND, company=company, now=now)
+        told.append(team)
+    return tuple(told)
 
 
 def set_rating(
@@ -455,6 +530,7 @@ def set_rating(
                 scale=scale,
                 kind=Kind(row.kind),
                 scored=row.model_version != UNAVAILABLE_MODEL,
+                mixed=bool(row.mixed),
             )
             decision = route(signals, company=company, parent_team=parent.team if parent else None)
             row.rating = rating
@@ -521,6 +597,8 @@ def _view(row: Any, company: Any = None) -> FeedbackView:
         model_version=row.model_version,
         parent_id=row.parent_id,
         created_at=row.created_at.isoformat(),
+        touchpoints=list(row.touchpoints or ([row.touchpoint] if row.touchpoint else [])),
+        mixed=bool(row.mixed),
     )
 
 

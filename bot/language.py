@@ -12,6 +12,8 @@ Decisions (documented for callers):
   a tie (``super chat``), or another language (German, Spanish, Italian, Portuguese).
 * :func:`detect_any` also names those other languages (``"de"``, ``"es"``, ``"it"``,
   ``"pt"``) so a caller may say that only French and English are spoken here.
+* :func:`stored_language` is the language a feedback is stored under: the conversation's
+  (``fr``/``en``), or :data:`OTHER` when the message is clearly in another language.
 """
 
 from __future__ import annotations
@@ -152,3 +154,22 @@ def detect(text: str) -> str | None:
     """
     found = detect_any(text)
     return found if found in ("fr", "en") else None
+
+
+OTHER = "other"
+"""The stored language of a message clearly written in a language Vécu does not speak."""
+
+
+def stored_language(text: str, conversation_language: str) -> str:
+    """The language to store a message under.
+
+    Args:
+        text: the message.
+        conversation_language: the conversation's language (``fr``/``en``).
+
+    Returns:
+        :data:`OTHER` when :func:`detect_any` names a language other than French and
+        English, else ``conversation_language``.
+    """
+    found = detect_any(text)
+    return OTHER if found is not None and found not in ("fr", "en") else conversation_language

@@ -56,6 +56,8 @@ class Signals:
         scale: the scale of ``rating``.
         kind: comment, follow-up or pulse.
         scored: ``False`` when the model was unavailable (empty scores then mean "unknown").
+        mixed: the message praises one thing and reports a problem with another
+            (:mod:`bot.scoring.polarity`): the problem makes it negative.
     """
 
     audience: Audience
@@ -67,6 +69,7 @@ class Signals:
     scale: RatingScale | None = None
     kind: Kind = Kind.COMMENT
     scored: bool = True
+    mixed: bool = False
 
     @property
     def sentiment_label(self) -> str:
@@ -107,8 +110,8 @@ class RoutingDecision:
 
 
 def is_negative(signals: Signals, company: Company) -> bool:
-    """Negative sentiment, a negative main emotion, or a low rating on its scale."""
-    if signals.sentiment_label == "negative":
+    """Negative or mixed sentiment, a negative main emotion, or a low rating on its scale."""
+    if signals.mixed or signals.sentiment_label == "negative":
         return True
     if signals.emotions and signals.emotion_label in company.negative_emotions:
         return True

@@ -210,6 +210,68 @@ def test_french_greeting_and_switch_to_english(stack: Stack) -> None:
     assert detect(replies_text(answer)) == "en", replies_text(answer)
 
 
+# ---- issue 19: replies that fit what was said -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("conversation", "language", "text", "thanks", "sorry", "never"),
+    [
+        (
+            "e2e-mixed-en",
+            "en",
+            "I love the new app but the checkout page keeps freezing",
+            "kind words",
+            "sorry",
+            "great to hear",
+        ),
+        (
+            "e2e-mixed-fr",
+            "fr",
+            "J'adore la nouvelle appli mais la page de paiement gèle tout le temps",
+            "bons mots",
+            "désolé",
+            "plaisir à lire",
+        ),
+    ],
+)
+def test_a_mixed_message_gets_both_halves_acknowledged(
+    stack: Stack, conversation: str, language: str, text: str, thanks: str, sorry: str, never: str
+) -> None:
+    answer = stack.chat(conversation, text, language=language)
+    said = replies_text(answer)
+    assert thanks in said and sorry in said.lower() and never not in said, said
+    [record] = stack.feedback(conversation)
+    assert record["mixed"] and (record["touchpoint"], record["team"]) == ("website", "digital")
+
+
+@pytest.mark.parametrize(
+    ("conversation", "language", "text", "touchpoints"),
+    [
+        (
+            "e2e-two-en",
+            "en",
+            "Hi, I was charged twice on my last invoice and nobody answers the phone",
+            {"billing", "support"},
+        ),
+        (
+            "e2e-two-fr",
+            "fr",
+            "ma commande est jamais arrivée pis personne me répond",
+            {"delivery", "support"},
+        ),
+    ],
+)
+def test_a_message_naming_two_touchpoints_tells_both_teams(
+    stack: Stack, conversation: str, language: str, text: str, touchpoints: set[str]
+) -> None:
+    answer = stack.chat(conversation, text, language=language)
+    [record] = stack.feedback(conversation)
+    assert set(record["touchpoints"]) == touchpoints, record
+    assert record["touchpoint"] == record["touchpoints"][0]
+    said = replies_text(answer)
+    assert ("aussi prévenu" if language == "fr" else "told our") in said, said
+
+
 # ---- Telegram: the issue's "done when" -------------------------------------------------------
 
 

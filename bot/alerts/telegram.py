@@ -179,7 +179,13 @@ class TelegramTeamDestination:
         payload = alert.payload
         language = normalize_language(str(payload.get("language") or "fr"))
         feedback_id = payload.get("feedback_id")
-        markup = keyboard(int(feedback_id), "open", language) if feedback_id is not None else None
+        # A team told that a message also names its area ("also") reads it; the owner acts.
+        actionable = payload.get("kind") != "also"
+        markup = (
+            keyboard(int(feedback_id), "open", language)
+            if feedback_id is not None and actionable
+            else None
+        )
         pieces = split_text(alert_text(payload))
         try:
             for index, piece in enumerate(pieces):

@@ -153,6 +153,10 @@ class FeedbackRecord(Base):
     redacted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # issue 5 (migration 0005): the team an employee works in (channel metadata), for analytics.
     member_team: Mapped[str | None] = mapped_column(String(64), index=True)
+    # issue 19 (migration 0006): praise and a problem in one message; every touchpoint named
+    # (the primary one first; NULL when the message names at most one).
+    mixed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    touchpoints: Mapped[list[str] | None] = mapped_column(JSON)
 
     decisions: Mapped[list[RoutingDecisionRecord]] = relationship(
         back_populates="feedback", cascade="all, delete-orphan", passive_deletes=True

@@ -8,7 +8,7 @@ import pytest
 from action_helpers import ANGRY, HAPPY, make_tracker, responses, slot_events
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.record_feedback import ActionRecordFeedback
+from actions.record_feedback import ActionRecordFeedback, reply_for, wants_followup
 from bot.feedback import query
 from bot.services import Services
 from bot.storage.engine import make_engine
@@ -138,3 +138,60 @@ async def test_a_database_failure_is_told_to_the_person(services: Services, tmp_
     dispatcher, events = await _run("le site plante", slots={"language": "fr"})
     assert responses(dispatcher) == ["utter_something_went_wrong"]
     assert slot_events(events) == {"feedback_id": None, "feedback_negative": False}
+
+
+async def test_two_touchpoints_tell_both_teams_and_the_person(services: Services) -> None:
+    services.scorer = ANGRY
+    dispatcher, _ = await _run(
+        "Hi, I was charged twice on my last invoice and nobody answers the phone",
+        intent="complain",
+        entities=[("touchpoint", "billing"), ("touchpoint", "support")],
+        slots={"language": "en"},
+    )
+    [stored] = query(conversation_id="p_0123456789abcdef")
+    assert stored.touchpoints == ["billing", "support"]
+    [said] = dispatcher.messages
+    assert said["response"] == "utter_feedback_negative_also"
+    assert (said["team_label"], said["also_label"]) == ("Billing", "Customer care")
+
+
+def test_replies_never_praise_a_negative_or_mixed_message() -> None:
+    from bot.feedback import Outcome, Severity
+
+    def outcome(**kw: object) -> Outcome:
+        base: dict[str, object] = dict(
+            feedback_id=1, touchpoint="website", team="digital", severity=Severity.NORMAL,
+            sentiment="positive", emotion="joy", negative=False,
+        )  # fmt: skip
+        return Outcome(**{**base, **kw})  # type: ignore[arg-type]
+
+    assert reply_for(outcome(), "en")[0] == "utter_feedback_positive"
+    assert reply_for(outcome(mixed=True, negative=True), "en") == (
+        "utter_feedback_mixed",
+        {"team_label": "Digital"},
+    )
+    assert reply_for(outcome(mixed=True, negative=True, team=None), "fr")[0] == (
+        "utter_feedback_mixed_noteam"
+    )
+    mixed_also = reply_for(outcome(mixed=True, negative=True, also_told=("stores",)), "fr")
+    assert mixed_also == (
+        "utter_feedback_mixed_also",
+        {"team_label": "Numérique", "also_label": "Magasins"},
+    )
+    assert reply_for(outcome(negative=True), "en")[0] == "utter_feedback_negative"
+    assert reply_for(outcome(other_language=True, negative=True), "en")[0] == "utter_other_language"
+    assert not wants_followup(outcome(other_language=True, negative=True))
+    assert wants_followup(outcome(mixed=True, negative=True))
+
+
+async def test_another_language_is_stored_as_other_and_answered_in_both(
+    services: Services,
+) -> None:
+    services.scorer = ANGRY
+    dispatcher, events = await _run(
+        "Ich bin sehr unzufrieden mit der Lieferung", intent="complain", slots={"language": "fr"}
+    )
+    [stored] = query(conversation_id="p_0123456789abcdef")
+    assert stored.language == "other" and stored.team == "customer_care"
+    assert dispatcher.messages[0]["response"] == "utter_other_language"
+    assert slot_events(events)["feedback_negative"] is False  # no follow-up in French

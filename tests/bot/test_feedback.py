@@ -445,3 +445,54 @@ def test_flagship_with_the_shipped_model(make_services: Any, company: Any) -> No
     [stored] = rows(services, FeedbackRecord)
     assert stored.model_version == scorer.version
     assert stored.raw_emotions is None or len(stored.raw_emotions) == 28
+
+
+def test_every_touchpoint_is_stored_and_the_second_team_told(
+    make_services: Any, fakes: Any
+) -> None:
+    services = make_services(fakes.ANGRY)
+    text = "Hi, I was charged twice on my last invoice and nobody answers the phone"
+    outcome = record(msg(text, language="en"), services=services)
+
+    assert (outcome.touchpoint, outcome.team) == ("billing", "billing")
+    assert outcome.also_told == ("customer_care",)
+    [stored] = rows(services, FeedbackRecord)
+    assert stored.touchpoint == "billing" and stored.touchpoints == ["billing", "support"]
+    alerts = {(a.team, a.kind) for a in rows(services, AlertOutboxRecord)}
+    assert alerts == {("billing", "issue"), ("customer_care", "also")}
+    [also] = [a for a in rows(services, AlertOutboxRecord) if a.kind == "also"]
+    assert "concerne aussi l'équipe Service à la clientèle" in also.payload["title"]
+
+
+def test_one_touchpoint_stores_no_list_and_tells_one_team(make_services: Any, fakes: Any) -> None:
+    services = make_services(fakes.ANGRY)
+    outcome = record(msg(FLAGSHIP), services=services)
+    assert outcome.also_told == ()
+    [stored] = rows(services, FeedbackRecord)
+    assert stored.touchpoints is None and not stored.mixed
+    assert [a.team for a in rows(services, AlertOutboxRecord)] == ["logistics"]
+
+
+def test_two_touchpoints_of_one_team_tell_it_once(make_services: Any, fakes: Any) -> None:
+    services = make_services(fakes.ANGRY)
+    outcome = record(msg("le livreur a perdu le colis, et le transporteur rien"), services=services)
+    assert outcome.also_told == ()
+    assert [a.team for a in rows(services, AlertOutboxRecord)] == ["logistics"]
+
+
+def test_a_mixed_message_is_an_issue_with_the_shipped_model(
+    make_services: Any, company: Any
+) -> None:
+    from bot.scoring.onnx import OnnxScorer
+    from bot.settings import ROOT
+
+    services = make_services(OnnxScorer(ROOT / "models" / "emotion", company.emotion_groups))
+    text = "I love the new app but the checkout page keeps freezing"
+    outcome = record(msg(text, language="en"), services=services)
+    assert outcome.mixed and outcome.negative
+    assert (outcome.touchpoint, outcome.team) == ("website", "digital")
+    [stored] = rows(services, FeedbackRecord)
+    assert stored.mixed
+    assert [a.kind for a in rows(services, AlertOutboxRecord)] == ["issue"]
+    praise = record(msg("The cashier was lovely, thank you!", language="en"), services=services)
+    assert not praise.mixed and not praise.negative
