@@ -18,10 +18,11 @@
   var typing = $("typing"), errorBox = $("error");
 
   function pickLanguage() {
-    var stored = sessionStorage.getItem(STORE_LANG);
-    if (stored && SUPPORTED.indexOf(stored) >= 0) { return stored; }
+    // A link's ?lang= wins, then this tab's choice, then the browser's language.
     var fromQuery = (params.get("lang") || "").slice(0, 2).toLowerCase();
     if (SUPPORTED.indexOf(fromQuery) >= 0) { return fromQuery; }
+    var stored = sessionStorage.getItem(STORE_LANG);
+    if (stored && SUPPORTED.indexOf(stored) >= 0) { return stored; }
     var nav = (navigator.languages && navigator.languages[0]) || navigator.language || "fr";
     nav = nav.slice(0, 2).toLowerCase();
     return SUPPORTED.indexOf(nav) >= 0 ? nav : "fr";
@@ -206,7 +207,10 @@
   });
 
   function welcome() {
-    bubble("bot", label(audience === "employee" ? "welcome_employee" : "welcome"));
+    // The greeting is a label: it follows the page's language (toggle, or the language the
+    // person writes in), so a French page never greets in English.
+    var key = audience === "employee" ? "welcome_employee" : "welcome";
+    bubble("bot", label(key)).querySelector(".msg__text").setAttribute("data-label", key);
   }
 
   /* Closed loop: messages Vécu sends later (e.g. "your issue is resolved") wait in an inbox. */

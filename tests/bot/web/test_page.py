@@ -187,3 +187,26 @@ def test_chat_page_employee_audience_and_network_error(
     wait_for(browser, lambda d: error.is_displayed())
     assert error.text.startswith("Problème de connexion")
     assert box.get_attribute("value") == "Est-ce que ça marche ?"  # kept for a retry
+
+
+def test_the_greeting_follows_the_page_language(
+    browser: Any, base_url: str, rasa: FakeRasaClient
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    # An English link opened by a person who then writes in French (issue 19): the page
+    # follows them, greeting included, and the toggle switches the greeting back.
+    browser.get(base_url + "/?lang=en")
+    wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    assert bot_texts(browser)[0].startswith("Hello")
+    send(browser, "Ma facture est fausse, c'est la deuxième fois")
+    assert rasa.sent[-1][2]["language"] == "fr"
+    assert browser.find_element(By.ID, "send").text == "Envoyer"
+    assert bot_texts(browser)[0].startswith("Bonjour")
+    browser.find_element(By.CSS_SELECTOR, ".lang__btn[data-lang='en']").click()
+    assert bot_texts(browser)[0].startswith("Hello")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    # a French link opens in French, whatever this tab chose before
+    browser.get(base_url + "/?lang=fr")
+    wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    assert bot_texts(browser)[0].startswith("Bonjour")
