@@ -270,6 +270,15 @@ def test_a_message_naming_two_touchpoints_tells_both_teams(
     assert record["touchpoint"] == record["touchpoints"][0]
     said = replies_text(answer)
     assert ("aussi prévenu" if language == "fr" else "told our") in said, said
+    stack.run_worker_once()
+    told = {
+        (body["team"], body["kind"])
+        for body in stack.receiver.bodies
+        if body.get("feedback_id") == record["id"]
+    }
+    owners = {"billing": "billing", "support": "customer_care", "delivery": "logistics"}
+    [other] = {owners[tp] for tp in touchpoints} - {record["team"]}
+    assert (record["team"], "issue") in told and (other, "also") in told, told
 
 
 # ---- Telegram: the issue's "done when" -------------------------------------------------------
@@ -409,10 +418,10 @@ def closed_loop(
     chat = TEAM_CHATS[team]
     alerts = [c.params for c in stack.botapi.sent(token=TEAM_BOT) if c.params["chat_id"] == chat]
     resolve = f"vecu:r:{root['id']}"
-    buttons = [
+    buttons = [  # an "also" alert (another team handles it) has no buttons
         b["callback_data"]
         for a in alerts
-        for row in a["reply_markup"]["inline_keyboard"]
+        for row in (a.get("reply_markup") or {}).get("inline_keyboard", [])
         for b in row
     ]
     assert resolve in buttons, f"no alert about feedback {root['id']} in the {team} chat: {alerts}"
