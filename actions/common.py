@@ -37,6 +37,12 @@ MEANS = "means"
 MIRROR = "mirror"
 MEMBER_TEAM = "member_team"
 
+REQUESTED_SLOT = "requested_slot"
+SKIPPED = "__skipped__"
+"""A question's slot when the person declined it: the form moves on, the recorders skip it."""
+DECLINE_INTENTS = frozenset({"decline", "deny"})
+"""Intents that answer a question without answering it ("skip", "je sais pas", "non merci")."""
+
 CONTEXT_SLOTS = (LANGUAGE, AUDIENCE, CHANNEL, SCALE, STOPPED)
 """Slots that describe the conversation rather than one exchange (kept across sessions)."""
 
@@ -159,3 +165,9 @@ def team_label(team: str | None, language: str) -> str | None:
 
     found = get_services().company.team(team)
     return found.label(language) if found else None
+
+
+def answer(tracker: Tracker, slot: str) -> Any:
+    """The slot's value as an answer: ``None`` when unset or declined (:data:`SKIPPED`)."""
+    value = tracker.get_slot(slot)
+    return None if value == SKIPPED else value

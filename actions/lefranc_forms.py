@@ -14,13 +14,16 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.common import EXPECTATION, MEANS, MIRROR, TOUCHPOINT, context
+from actions.common import EXPECTATION, MEANS, MIRROR, SKIPPED, TOUCHPOINT, context
+from actions.decline_question import skip_if_declined
 from actions.validate_ratings import checked
 from bot.feedback import RatingScale
 from bot.lefranc import question_touchpoint
 
 
 def _touchpoint(value: Any, tracker: Tracker) -> dict[str, Any]:
+    if value == SKIPPED:
+        return {TOUCHPOINT: SKIPPED}
     found = question_touchpoint(
         value if isinstance(value, str) else None, context(tracker).language
     )
@@ -32,6 +35,18 @@ class ValidateExpectationForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_expectation_form"
+
+    async def extract_touchpoint(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A declined touchpoint leaves nothing to ask: the expectation is skipped too."""
+        return await skip_if_declined(tracker, TOUCHPOINT, also=(EXPECTATION,))
+
+    async def extract_expectation(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Skip the expectation when declined."""
+        return await skip_if_declined(tracker, EXPECTATION)
 
     def validate_touchpoint(
         self,
@@ -59,6 +74,24 @@ class ValidateTouchpointPulseForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_touchpoint_pulse_form"
+
+    async def extract_touchpoint(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A declined touchpoint leaves nothing to ask: means and mirror are skipped too."""
+        return await skip_if_declined(tracker, TOUCHPOINT, also=(MEANS, MIRROR))
+
+    async def extract_means(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Skip the means question when declined."""
+        return await skip_if_declined(tracker, MEANS)
+
+    async def extract_mirror(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Skip the mirror question when declined."""
+        return await skip_if_declined(tracker, MIRROR)
 
     def validate_touchpoint(
         self,

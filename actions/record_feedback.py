@@ -23,7 +23,9 @@ from actions.common import (
     FEEDBACK_ID,
     FEEDBACK_NEGATIVE,
     RATING,
+    SKIPPED,
     TOUCHPOINT,
+    answer,
     as_rating,
     context,
     latest_entities,
@@ -93,6 +95,12 @@ class ActionRecordFeedback(Action):
         ctx = context(tracker)
         comment = tracker.get_slot(COMMENT)
         rating = as_rating(tracker.get_slot(RATING))
+        reset: list[EventType] = [SlotSet(COMMENT, None), SlotSet(RATING, None)]
+        if comment == SKIPPED:
+            if rating is None:  # both declined (already recorded): nothing else to store
+                dispatcher.utter_message(response="utter_decline_noted")
+                return [*reset, SlotSet(FEEDBACK_NEGATIVE, False), SlotSet(TOUCHPOINT, None)]
+            comment = ""  # a rating without words
         message = Message(
             conversation_id=ctx.conversation_id,
             text=comment if isinstance(comment, str) else latest_text(tracker),
@@ -105,7 +113,7 @@ class ActionRecordFeedback(Action):
             mentions=latest_entities(tracker, TOUCHPOINT),
             intent=latest_intent(tracker),
             kind=Kind.COMMENT,
-            context_touchpoint=tracker.get_slot(TOUCHPOINT),
+            context_touchpoint=answer(tracker, TOUCHPOINT),
         )
         try:
             outcome = await asyncio.to_thread(record, message)
@@ -119,6 +127,5 @@ class ActionRecordFeedback(Action):
             SlotSet(FEEDBACK_ID, outcome.feedback_id),
             SlotSet(FEEDBACK_NEGATIVE, wants_followup(outcome)),
             SlotSet(TOUCHPOINT, outcome.touchpoint),
-            SlotSet(COMMENT, None),
-            SlotSet(RATING, None),
+            *reset,
         ]

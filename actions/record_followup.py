@@ -2,6 +2,7 @@
 
 The answer is recorded with :func:`bot.feedback.record` as a ``followup`` whose parent is
 the feedback it answers (``feedback_id`` slot), so the owning team reads both together.
+A declined follow-up (``actions.decline_question``) adds nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import (
     FEEDBACK_ID,
     FOLLOWUP,
+    SKIPPED,
     TOUCHPOINT,
     as_id,
     context,
@@ -44,6 +46,9 @@ class ActionRecordFollowup(Action):
     ) -> list[EventType]:
         ctx = context(tracker)
         answer = tracker.get_slot(FOLLOWUP)
+        if answer == SKIPPED:  # declined (already recorded): nothing to add for the team
+            dispatcher.utter_message(response="utter_decline_noted")
+            return [SlotSet(FOLLOWUP, None)]
         message = Message(
             conversation_id=ctx.conversation_id,
             text=answer if isinstance(answer, str) else latest_text(tracker),

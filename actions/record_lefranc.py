@@ -16,7 +16,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import EXPECTATION, MEANS, MEMBER_TEAM, MIRROR, TOUCHPOINT, as_rating, context
+from actions.common import (
+    EXPECTATION,
+    MEANS,
+    MEMBER_TEAM,
+    MIRROR,
+    SKIPPED,
+    TOUCHPOINT,
+    answer,
+    as_rating,
+    context,
+)
 from bot.errors import VecuError
 from bot.lefranc import record_expectation, record_touchpoint_pulse
 
@@ -34,8 +44,11 @@ class ActionRecordExpectation(Action):
     ) -> list[EventType]:
         ctx = context(tracker)
         rating = as_rating(tracker.get_slot(EXPECTATION))
-        touchpoint = tracker.get_slot(TOUCHPOINT)
+        touchpoint = answer(tracker, TOUCHPOINT)
         reset: list[EventType] = [SlotSet(EXPECTATION, None)]
+        if tracker.get_slot(EXPECTATION) == SKIPPED:  # declined (already recorded)
+            dispatcher.utter_message(response="utter_decline_noted")
+            return [*reset, SlotSet(TOUCHPOINT, touchpoint)]
         try:
             if rating is None or not isinstance(touchpoint, str):
                 raise ValueError("no expectation or touchpoint to record")
@@ -65,9 +78,13 @@ class ActionRecordTouchpointPulse(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         ctx = context(tracker)
-        touchpoint = tracker.get_slot(TOUCHPOINT)
+        touchpoint = answer(tracker, TOUCHPOINT)
         team = tracker.get_slot(MEMBER_TEAM)
         reset: list[EventType] = [SlotSet(MEANS, None), SlotSet(MIRROR, None)]
+        means, mirror = (as_rating(tracker.get_slot(s)) for s in (MEANS, MIRROR))
+        if means is None and mirror is None:  # both declined (already recorded)
+            dispatcher.utter_message(response="utter_decline_noted")
+            return [*reset, SlotSet(TOUCHPOINT, touchpoint)]
         try:
             if not isinstance(touchpoint, str):
                 raise ValueError("no touchpoint to record")
@@ -75,8 +92,8 @@ class ActionRecordTouchpointPulse(Action):
                 record_touchpoint_pulse,
                 conversation_id=ctx.conversation_id,
                 touchpoint=touchpoint,
-                means=as_rating(tracker.get_slot(MEANS)),
-                mirror=as_rating(tracker.get_slot(MIRROR)),
+                means=means,
+                mirror=mirror,
                 language=ctx.language,
                 channel=ctx.channel,
                 member_team=team if isinstance(team, str) else None,

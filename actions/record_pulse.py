@@ -21,6 +21,7 @@ from actions.common import (
     ENGAGEMENT,
     ENPS,
     PULSE_TEXT,
+    SKIPPED,
     TOUCHPOINT,
     Context,
     as_rating,
@@ -85,14 +86,20 @@ class ActionRecordPulse(Action):
     ) -> list[EventType]:
         ctx = context(tracker)
         text = tracker.get_slot(PULSE_TEXT)
+        enps, engagement_rating = (as_rating(tracker.get_slot(s)) for s in (ENPS, ENGAGEMENT))
+        reset = [SlotSet(ENPS, None), SlotSet(ENGAGEMENT, None), SlotSet(PULSE_TEXT, None)]
+        if text == SKIPPED:  # declined (already recorded)
+            if enps is None and engagement_rating is None:
+                dispatcher.utter_message(response="utter_decline_noted")
+                return reset
+            text = ""
         main, engagement = pulse_messages(
             ctx,
             text if isinstance(text, str) else latest_text(tracker),
-            as_rating(tracker.get_slot(ENPS)),
-            as_rating(tracker.get_slot(ENGAGEMENT)),
+            enps,
+            engagement_rating,
             latest_entity(tracker, TOUCHPOINT),
         )
-        reset = [SlotSet(ENPS, None), SlotSet(ENGAGEMENT, None), SlotSet(PULSE_TEXT, None)]
         try:
             await asyncio.to_thread(_record_pulse, main, engagement)
         except VecuError:

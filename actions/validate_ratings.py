@@ -3,7 +3,8 @@
 ``validate_feedback_form`` checks the customer rating (CSAT 1-5, or NPS 0-10 when the
 channel asked for NPS); ``validate_pulse_form`` checks the eNPS (0-10) and the engagement
 rating (1-5). A rating off its scale is refused with ``utter_rating_invalid`` and the form
-asks again. The scale ranges belong to :func:`bot.feedback.valid_rating`.
+asks again. The scale ranges belong to :func:`bot.feedback.valid_rating`. Every question may
+be declined ("non merci", "je sais pas": :func:`actions.decline_question.skip_if_declined`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,27 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.common import ENGAGEMENT, ENPS, RATING, as_rating, context
+from actions.common import (
+    COMMENT,
+    ENGAGEMENT,
+    ENPS,
+    PULSE_TEXT,
+    RATING,
+    SKIPPED,
+    TOUCHPOINT,
+    as_rating,
+    context,
+)
+from actions.decline_question import skip_if_declined
 from bot.feedback import RatingScale, valid_rating
 
 
 def checked(
     slot: str, value: Any, scale: RatingScale, dispatcher: CollectingDispatcher
 ) -> dict[str, Any]:
-    """``{slot: rating}`` when ``value`` is a rating on ``scale``, else refuse it."""
+    """``{slot: rating}`` when ``value`` is a rating on ``scale`` (or declined), else refuse it."""
+    if value == SKIPPED:
+        return {slot: SKIPPED}
     rating = as_rating(value)
     if rating is not None and valid_rating(rating, scale):
         return {slot: rating}
@@ -34,6 +48,24 @@ class ValidateFeedbackForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_feedback_form"
+
+    async def extract_touchpoint(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Skip the touchpoint question when declined."""
+        return await skip_if_declined(tracker, TOUCHPOINT)
+
+    async def extract_rating(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Skip the rating when declined."""
+        return await skip_if_declined(tracker, RATING)
+
+    async def extract_comment(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Skip the comment when declined (a long answer is kept as the comment)."""
+        return await skip_if_declined(tracker, COMMENT, free_text=True)
 
     def validate_rating(
         self,
@@ -51,6 +83,24 @@ class ValidatePulseForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_pulse_form"
+
+    async def extract_enps(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Skip the eNPS when declined."""
+        return await skip_if_declined(tracker, ENPS)
+
+    async def extract_engagement(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Skip the engagement rating when declined."""
+        return await skip_if_declined(tracker, ENGAGEMENT)
+
+    async def extract_pulse_text(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Skip the free-text question when declined (a long answer is kept)."""
+        return await skip_if_declined(tracker, PULSE_TEXT, free_text=True)
 
     def validate_enps(
         self,

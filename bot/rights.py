@@ -54,6 +54,7 @@ from bot.storage.models import (
     ContactDecisionRecord,
     ContactOutboxRecord,
     ContactRouteRecord,
+    DeclinedQuestionRecord,
     FeedbackRecord,
     PersonIdentityRecord,
     PersonRecord,
@@ -209,6 +210,7 @@ def export_person(
     conversations = links.conversation_ids
     routes: list[ContactRouteRecord] = []
     inbox: list[WebInboxRecord] = []
+    declined: list[DeclinedQuestionRecord] = []
     if conversations:
         routes = list(
             session.scalars(
@@ -222,6 +224,13 @@ def export_person(
                 select(WebInboxRecord)
                 .where(WebInboxRecord.conversation_id.in_(conversations))
                 .order_by(WebInboxRecord.id)
+            )
+        )
+        declined = list(
+            session.scalars(
+                select(DeclinedQuestionRecord)
+                .where(DeclinedQuestionRecord.conversation_id.in_(conversations))
+                .order_by(DeclinedQuestionRecord.id)
             )
         )
     feedback = []
@@ -245,6 +254,7 @@ def export_person(
         "alert_events": [_columns(r) for r in alert_events],
         "contact_routes": [_columns(r) for r in routes],
         "web_inbox": [_columns(r) for r in inbox],
+        "declined_questions": [_columns(r) for r in declined],
         "access_log": [_columns(r) for r in history],
     }
     counts = {key: len(value) for key, value in document.items() if isinstance(value, list)}
@@ -278,6 +288,7 @@ class ErasureReport:
     routing_decisions: int
     contact_routes: int = 0
     web_inbox: int = 0
+    declined_questions: int = 0
 
 
 def _day(value: datetime | None) -> datetime | None:
@@ -348,7 +359,7 @@ def erase_person(
         session=session, feedback_ids=[row.id for row in links.feedback]
     )
     conversations = links.conversation_ids
-    routes = inbox = 0
+    routes = inbox = declined = 0
     if conversations:
         routes = _count(
             session.execute(
@@ -360,6 +371,13 @@ def erase_person(
         inbox = _count(
             session.execute(
                 delete(WebInboxRecord).where(WebInboxRecord.conversation_id.in_(conversations))
+            )
+        )
+        declined = _count(
+            session.execute(
+                delete(DeclinedQuestionRecord).where(
+                    DeclinedQuestionRecord.conversation_id.in_(conversations)
+                )
             )
         )
     report = ErasureReport(
@@ -375,6 +393,7 @@ def erase_person(
         routing_decisions=anonymised["routing_decisions"],
         contact_routes=routes,
         web_inbox=inbox,
+        declined_questions=declined,
     )
     session.expunge_all()  # the loaded rows are about to be deleted or were changed in SQL
     delete_person(session=session, person_id=person_id)
@@ -405,6 +424,7 @@ class PurgeReport:
     contact_outbox: int = 0
     contact_routes: int = 0
     web_inbox: int = 0
+    declined_questions: int = 0
     persons: int = 0
     redacted: int = 0
     details: dict[str, int] = field(default_factory=dict)
@@ -525,6 +545,11 @@ def purge(
     )
     report.web_inbox = _count(
         session.execute(delete(WebInboxRecord).where(WebInboxRecord.created_at < cutoff))
+    )
+    report.declined_questions = _count(
+        session.execute(
+            delete(DeclinedQuestionRecord).where(DeclinedQuestionRecord.created_at < cutoff)
+        )
     )
     session.expunge_all()
     recent = select(PersonIdentityRecord.person_id).where(

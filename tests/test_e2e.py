@@ -281,6 +281,53 @@ def test_a_message_naming_two_touchpoints_tells_both_teams(
     assert (record["team"], "issue") in told and (other, "also") in told, told
 
 
+def declined_questions(stack: Stack, sender: str) -> list[str]:
+    """The questions stored as declined by the (pseudonymous) ``sender``."""
+    import sqlite3
+
+    path = stack.env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT question FROM declined_question WHERE conversation_id = ? ORDER BY id",
+            (sender,),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_a_french_customer_declines_the_rating_and_is_understood(stack: Stack) -> None:
+    conversation = "e2e-decline-fr"
+    answer = stack.chat(conversation, "ma facture est encore fausse ce mois-ci", language="fr")
+    assert any(len(r.get("buttons") or []) == 5 for r in answer["replies"]), answer
+    answer = stack.chat(conversation, "non merci", language="fr")
+    said = replies_text(answer)
+    assert "on passe cette question" in said and "pas compris" not in said, said
+    assert "autre chose" in said, said
+    [record] = stack.feedback(conversation)
+    assert record["touchpoint"] == "billing" and record["rating"] is None
+    assert declined_questions(stack, record["conversation_id"]) == ["rating"]
+
+
+def test_an_english_customer_skips_the_rating_and_still_gives_words(stack: Stack) -> None:
+    conversation = "e2e-decline-en"
+    stack.chat(conversation, '/give_feedback{"touchpoint": "billing"}', language="en")
+    answer = stack.chat(conversation, "I'd rather not say", language="en")
+    said = replies_text(answer)
+    assert "own words" in said and "didn't understand" not in said, said
+    stack.chat(conversation, "there is a fee on my bill that I never agreed to", language="en")
+    [record] = stack.feedback(conversation)
+    assert record["rating"] is None and "fee" in record["text"]
+    assert declined_questions(stack, record["conversation_id"]) == ["rating"]
+
+
+def test_another_language_is_answered_in_both_and_stored_as_other(stack: Stack) -> None:
+    conversation = "e2e-german"
+    answer = stack.chat(conversation, "Ich bin sehr unzufrieden mit der Lieferung")
+    said = replies_text(answer)
+    assert "français et anglais" in said and "French and English" in said, said
+    [record] = stack.feedback(conversation)
+    assert record["language"] == "other" and record["team"] is not None
+
+
 # ---- Telegram: the issue's "done when" -------------------------------------------------------
 
 

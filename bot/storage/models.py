@@ -324,6 +324,29 @@ class WebInboxRecord(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class DeclinedQuestionRecord(Base):
+    """A question the person chose not to answer ("non merci", "skip", "je sais pas").
+
+    Holds no text: which question, where, when, about which touchpoint and, when known, the
+    feedback it belongs to. Covered by the rights of access and erasure (by conversation)
+    and by the retention job (issue 19, migration 0006).
+    """
+
+    __tablename__ = "declined_question"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    question: Mapped[str] = mapped_column(String(32), index=True)
+    touchpoint: Mapped[str | None] = mapped_column(String(64))
+    feedback_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class PersonIdentityRecord(Base):
     """One identity of a person on a channel or in a business system.
 

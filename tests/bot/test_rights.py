@@ -27,6 +27,7 @@ from bot.storage.models import (
     ContactDecisionRecord,
     ContactOutboxRecord,
     ContactRouteRecord,
+    DeclinedQuestionRecord,
     FeedbackRecord,
     PersonIdentityRecord,
     PersonRecord,
@@ -173,6 +174,15 @@ def seed_person(
                     messages=[{"text": f"C'est réglé pour le dossier {external_id}."}],
                     created_at=at,
                     read_at=None,
+                ),
+                DeclinedQuestionRecord(
+                    conversation_id=conversation,
+                    audience="customer",
+                    channel="telegram",
+                    language="fr",
+                    question="rating",
+                    touchpoint="billing",
+                    created_at=at,
                 ),
             ]
         )
@@ -325,6 +335,8 @@ def test_export_is_complete_and_audited(services: Services) -> None:
     assert (route["address"], route["consent"]) == (marie.chat_id, True)
     [inbox] = document["web_inbox"]
     assert inbox["conversation_id"] == marie.conversation_id and "CRM-991" in str(inbox)
+    [skipped] = document["declined_questions"]
+    assert (skipped["conversation_id"], skipped["question"]) == (marie.conversation_id, "rating")
     text = json.dumps(document, ensure_ascii=False)
     assert other.chat_id not in text and other.external_id not in text
     assert other.conversation_id not in text
@@ -365,7 +377,7 @@ def test_erase_leaves_nothing_about_the_person_in_any_table(services: Services) 
         )
     assert report is not None
     assert report.feedback_anonymised == 2 and report.identities == 2 and report.events == 1
-    assert (report.contact_routes, report.web_inbox) == (1, 1)
+    assert (report.contact_routes, report.web_inbox, report.declined_questions) == (1, 1, 1)
 
     after = every_cell(services)
     for table, row in after:
@@ -399,7 +411,7 @@ def test_erase_leaves_nothing_about_the_person_in_any_table(services: Services) 
         ).all()
         assert len(kept) == 2
         assert session.get(PersonRecord, other.id) is not None
-        for model in (ContactRouteRecord, WebInboxRecord):
+        for model in (ContactRouteRecord, WebInboxRecord, DeclinedQuestionRecord):
             assert session.scalars(select(model.conversation_id)).all() == [other.conversation_id]
         [audit_row] = session.scalars(select(PrivacyAuditRecord)).all()
     assert audit_row.action == AuditAction.ERASE.value
@@ -439,6 +451,7 @@ def test_purge_anonymises_by_age_and_keeps_recent_data(services: Services) -> No
         1,
     )
     assert (report.contact_outbox, report.contact_routes, report.web_inbox) == (1, 1, 1)
+    assert report.declined_questions == 1
     with services.sessions() as session:
         for feedback_id in old.feedback_ids:
             row = session.get(FeedbackRecord, feedback_id)
@@ -449,7 +462,7 @@ def test_purge_anonymises_by_age_and_keeps_recent_data(services: Services) -> No
         assert session.get(PersonRecord, old.id) is None
         assert session.get(PersonRecord, recent.id) is not None
         assert session.scalars(select(TouchpointEventRecord.event_id)).all() == ["evt-CRM-NEW"]
-        for model in (ContactRouteRecord, WebInboxRecord):
+        for model in (ContactRouteRecord, WebInboxRecord, DeclinedQuestionRecord):
             assert session.scalars(select(model.conversation_id)).all() == [recent.conversation_id]
         [audit_row] = session.scalars(select(PrivacyAuditRecord)).all()
     assert (audit_row.action, audit_row.actor_kind, audit_row.person_id) == (

@@ -1,0 +1,67 @@
+"""Action ``action_unclear_message``: out-of-scope and not-understood messages, nothing lost.
+
+NLU reads a message in a language Vécu does not speak ("Ich bin sehr unzufrieden mit der
+Lieferung") as out of scope or not understood. When :func:`bot.language.detect_any` names
+another language, the message is feedback all the same: it is recorded (stored with the
+language ``other``, routed by touchpoint keywords where they match) and answered in French
+and English with the languages Vécu speaks. Otherwise the usual answer is given:
+``utter_out_of_scope`` or ``utter_default``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import FEEDBACK_ID, context, latest_intent, latest_text
+from actions.record_feedback import reply_for
+from bot.errors import VecuError
+from bot.feedback import Kind, Message, record
+from bot.language import detect_any
+
+_log = logging.getLogger(__name__)
+
+
+class ActionUnclearMessage(Action):
+    """Record a message in another language, else say what Vécu can do."""
+
+    def name(self) -> str:
+        return "action_unclear_message"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        intent = latest_intent(tracker)
+        text = latest_text(tracker)
+        found = detect_any(text) if text else None
+        if found is None or found in ("fr", "en"):
+            usual = "utter_out_of_scope" if intent == "out_of_scope" else "utter_default"
+            dispatcher.utter_message(response=usual)
+            return []
+        ctx = context(tracker)
+        message = Message(
+            conversation_id=ctx.conversation_id,
+            text=text,
+            language=ctx.language,
+            audience=ctx.audience,
+            channel=ctx.channel,
+            intent=intent,
+            kind=Kind.COMMENT,
+        )
+        try:
+            outcome = await asyncio.to_thread(record, message)
+        except VecuError:
+            _log.exception("message of %s could not be recorded", ctx.conversation_id)
+            dispatcher.utter_message(response="utter_something_went_wrong")
+            return []
+        response, values = reply_for(outcome, ctx.language)
+        dispatcher.utter_message(response=response, **values)
+        return [SlotSet(FEEDBACK_ID, outcome.feedback_id)]
