@@ -159,17 +159,19 @@ bench-dashboard: $(VENV)/.installed ## Dashboard page load p50/p95 on 100k feedb
 	@$(PY) bench/bench_dashboard.py --rows $${ROWS:-100000}
 
 .PHONY: screenshot-dashboard
-screenshot-dashboard: $(VENV)/.installed browser ## Refresh docs/dashboard-touchpoint.png (headless Chromium)
+screenshot-dashboard: $(VENV)/.installed browser ## Refresh docs/dashboard-*.png (headless Chromium)
 	@mkdir -p docs && VECU_ENV=test VECU_DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard-touchpoint.png \
+	  VECU_INBOX_SCREENSHOT=$(CURDIR)/docs/dashboard-inbox.png \
 	  $(VENV)/bin/pytest -q tests/bot/web/dashboard/test_browser.py
 
 .PHONY: nlu-cv
-nlu-cv: $(RASA_VENV)/.installed ## Rasa NLU cross-validation per language (slow)
+nlu-cv: $(RASA_VENV)/.installed $(VENV)/.installed ## NLU cross-validation per language: intent F1 and confusion matrix (slow)
 	@for lang in fr en; do \
 	  echo "==> NLU cross-validation: $$lang (3 folds; intent and entity F1 in results/nlu-$$lang)"; \
 	  rm -rf results/cv-data-$$lang && mkdir -p results/cv-data-$$lang && cp nlu/$$lang/*.yml nlu/entities.yml results/cv-data-$$lang/; \
 	  $(RASA) test nlu --nlu results/cv-data-$$lang --config config.yml --cross-validation --folds 3 --out results/nlu-$$lang --quiet; \
 	done
+	@$(PY) bench/nlu_report.py fr en
 
 .PHONY: train-model
 train-model: ## Train the emotion/sentiment model (slow on a CPU; needs the train extra)

@@ -31,6 +31,12 @@ _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 _LOW_RATING: dict[ScaleName, float] = {"csat": 2, "nps": 6, "enps": 6, "engagement": 2}
+_SLA_HOURS: dict[Severity, float] = {
+    Severity.URGENT: 4,
+    Severity.HIGH: 24,
+    Severity.NORMAL: 72,
+    Severity.LOW: 168,
+}
 
 
 class _Strict(BaseModel):
@@ -308,6 +314,7 @@ class Company(_Strict):
     low_rating: dict[ScaleName, float] = Field(default_factory=lambda: dict(_LOW_RATING))
     fallback_team: dict[AudienceName, str] = Field(default_factory=dict)
     escalation: Escalation | None = None
+    sla_hours: dict[Severity, float] = Field(default_factory=lambda: dict(_SLA_HOURS))
     teams: dict[str, Team]
     touchpoints: dict[str, Touchpoint]
     severity_rules: list[SeverityRule] = Field(min_length=1)
@@ -315,7 +322,21 @@ class Company(_Strict):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     analytics: Analytics = Field(default_factory=Analytics)
 
+    @field_validator("sla_hours")
+    @classmethod
+    def _positive_sla(cls, value: dict[Severity, float]) -> dict[Severity, float]:
+        if any(hours <= 0 for hours in value.values()):
+            raise ValueError("every SLA must be a positive number of hours")
+        return {**_SLA_HOURS, **value}
+
     # ---- lookups -------------------------------------------------------------------------
+
+    def sla(self, severity: str) -> float | None:
+        """Hours a team has to resolve an alert of ``severity`` (``None``: unknown severity)."""
+        try:
+            return self.sla_hours.get(Severity(severity))
+        except ValueError:
+            return None
 
     def touchpoint(self, key: str | None) -> Touchpoint | None:
         """The touchpoint called ``key`` (``None`` for an unknown or empty key)."""

@@ -328,6 +328,30 @@ def test_another_language_is_answered_in_both_and_stored_as_other(stack: Stack) 
     assert record["language"] == "other" and record["team"] is not None
 
 
+def test_a_web_customer_hears_the_teams_own_words_when_it_is_resolved(stack: Stack) -> None:
+    conversation = "e2e-closing-words"
+    stack.chat(conversation, "ma facture est encore fausse ce mois-ci", language="fr")
+    stack.chat(conversation, '/rate{"rating": 1}', language="fr")
+    answer = stack.chat(conversation, "qu'on me rembourse le double paiement", language="fr")
+    assert "prévienne" in replies_text(answer), answer  # may we tell you when it is resolved?
+    stack.chat(conversation, "/affirm", language="fr")
+    root = next(r for r in stack.feedback(conversation) if r["parent_id"] is None)
+    words = "Le double paiement vous a été remboursé ce matin."
+    response = httpx.post(
+        f"{stack.web}/api/v1/feedback/{root['id']}/resolve",
+        json={"closing_message": words, "actor": {"name": "Dominique"}},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    assert response.status_code == 200 and response.json()["contacted"] is True, response.text
+    stack.run_worker_once()
+    inbox = httpx.get(
+        f"{stack.web}/api/v1/chat/inbox", params={"conversation_id": conversation}, timeout=30
+    ).json()["replies"]
+    said = " ".join(m.get("text") or "" for m in inbox)
+    assert "Bonne nouvelle" in said and f"« {words} »" in said, inbox
+
+
 # ---- Telegram: the "done when" -------------------------------------------------------
 
 

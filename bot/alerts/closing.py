@@ -59,6 +59,9 @@ CLOSING_KIND = "closing"
 RESOLVED_INTENT = "EXTERNAL_issue_resolved"
 CLOSING_SCHEMA = "vecu.closing/1"
 WEB_CHANNEL = "web"
+MESSAGE_ENTITY = "closing_message"
+"""The entity that carries the team's closing words into Rasa (``action_issue_resolved``)."""
+MAX_CLOSING_MESSAGE = 500
 CONSENT_SOURCE = "contact_question"
 """The ledger source of a consent given in the flow (``action_record_contact_consent``)."""
 
@@ -383,10 +386,26 @@ def _consented_route(
     return rows[0] if rows else None
 
 
+def closing_message(message: str | None) -> str | None:
+    """The team's closing words as sent: one paragraph, at most :data:`MAX_CLOSING_MESSAGE`."""
+    if message is None:
+        return None
+    flat = " ".join(message.split())
+    return flat[:MAX_CLOSING_MESSAGE] or None
+
+
 def enqueue_closing(
-    session: Session, *, feedback: FeedbackRecord, company: Company, now: datetime
+    session: Session,
+    *,
+    feedback: FeedbackRecord,
+    company: Company,
+    now: datetime,
+    message: str | None = None,
 ) -> bool:
     """Queue the "it's resolved" message to the person, if they agreed (flushed, not committed).
+
+    ``message`` (the resolving team's own words, optional) travels in the row's payload and
+    is said after ``utter_issue_resolved`` (``action_issue_resolved``).
 
     Returns:
         Whether a message was queued.
@@ -422,6 +441,7 @@ def enqueue_closing(
                 "conversation_id": root.conversation_id,
                 "channel": route.channel,
                 "intent": RESOLVED_INTENT,
+                **({"message": text} if (text := closing_message(message)) else {}),
             },
             status=OutboxStatus.PENDING.value,
             attempts=0,
@@ -552,11 +572,13 @@ class PersonDestination:
         if route is None:
             raise PermanentDeliveryError("the person withdrew their consent or has no route")
         try:
+            message = closing_message(alert.payload.get("message"))
             notify(
                 route,
                 str(alert.payload.get("intent") or RESOLVED_INTENT),
                 trigger=self.trigger,
                 sender=self.sender,
+                entities={MESSAGE_ENTITY: message} if message else None,
             )
         except PermanentOutboundError as exc:
             raise PermanentDeliveryError(str(exc)) from exc

@@ -157,6 +157,7 @@ def apply(
     *,
     to_team: str | None = None,
     note: str | None = None,
+    message: str | None = None,
     services: Services | None = None,
 ) -> WorkflowResult:
     """Apply ``transition`` to the issue of feedback ``feedback_id`` on behalf of ``actor``.
@@ -166,7 +167,10 @@ def apply(
         transition: acknowledge, resolve, reassign or reopen.
         actor: who acts (stored on the event).
         to_team: the new team (reassign only).
-        note: an optional free note stored on the event.
+        note: an optional free note stored on the event (for the team; never sent).
+        message: resolve only: the team's closing words to the person, sent with the
+            "it's resolved" message when they agreed to hear back (at most
+            :data:`bot.alerts.closing.MAX_CLOSING_MESSAGE` characters; blank: none).
         services: dependencies (default: :func:`bot.services.get_services`).
 
     Returns:
@@ -272,7 +276,9 @@ def apply(
                     now=now,
                 )
             if action is Transition.RESOLVE:
-                contacted = enqueue_closing(session, feedback=row, company=company, now=now)
+                contacted = enqueue_closing(
+                    session, feedback=row, company=company, now=now, message=message
+                )
             return WorkflowResult(
                 feedback_id=row.id,
                 transition=action,

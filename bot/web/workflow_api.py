@@ -5,7 +5,9 @@ inbox, which the public chat page polls):
 
 - ``POST /api/v1/feedback/{id}/acknowledge|resolve|reassign|reopen``: body (optional for
   all but reassign) ``{"actor": {"id": "...", "name": "..."}, "to_team": "billing",
-  "note": "..."}``; applies :func:`bot.alerts.workflow.apply` with actor channel ``api``.
+  "note": "...", "closing_message": "..."}``; applies :func:`bot.alerts.workflow.apply` with
+  actor channel ``api``. ``note`` stays with the team; ``closing_message`` (resolve only, at
+  most 500 characters) is said to the person after "it's resolved" when they agreed to hear back.
   Answers 200 ``{"feedback_id", "action", "changed", "status", "team", "acknowledged_at",
   "resolved_at", "contacted", "event", "message"}`` (``changed: false`` when already in
   effect), 404 for an unknown feedback, 409 for a transition that makes no sense now, 400
@@ -23,6 +25,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from bot.alerts.closing import MAX_CLOSING_MESSAGE
 from bot.alerts.workflow import Actor, Transition, WorkflowResult, apply
 from bot.errors import StorageError, WorkflowError
 from bot.i18n import t
@@ -108,10 +111,18 @@ def build_router() -> APIRouter:
         )
         to_team = _text(body.get("to_team"), "to_team", 64)
         note = _text(body.get("note"), "note", 2000)
+        closing = _text(body.get("closing_message"), "closing_message", MAX_CLOSING_MESSAGE)
         services = _runtime(request).services
         try:
             result = await run_in_threadpool(
-                apply, feedback_id, transition, actor, to_team=to_team, note=note, services=services
+                apply,
+                feedback_id,
+                transition,
+                actor,
+                to_team=to_team,
+                note=note,
+                message=closing,
+                services=services,
             )
         except WorkflowError as exc:
             if exc.code == "not_found":

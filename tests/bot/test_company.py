@@ -172,3 +172,14 @@ def test_unreadable_files_give_clear_errors(tmp_path: Path) -> None:
     bad.write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(ConfigurationError, match="must be a YAML mapping"):
         load_company(bad)
+
+
+def test_service_levels_default_merge_and_must_be_positive(raw: dict[str, Any]) -> None:
+    raw["sla_hours"] = {"urgent": 2}
+    company = parse_company(raw, env={})
+    assert company.sla("urgent") == 2 and company.sla("low") == 168  # the rest keep defaults
+    assert company.sla("unheard-of") is None
+    raw["sla_hours"] = {"urgent": 0}
+    assert "sla_hours" in errors_of(raw)
+    raw["sla_hours"] = {"someday": 5}
+    assert "sla_hours" in errors_of(raw)

@@ -1,4 +1,9 @@
-"""The dashboard's routes: login, logout, the four pages, their CSV export, and assets.
+"""The dashboard's routes: login, logout, the four pages, their CSV export, the team inbox, assets.
+
+The inbox (``/dashboard/inbox``) lists the open alerts of the teams the account sees
+(:func:`bot.alerts.inbox.open_alerts`); its forms acknowledge, resolve (with closing words to
+the person) and reassign through :func:`bot.alerts.workflow.apply`, the account as the actor
+(audited in ``alert_event``), then redirect back with the outcome (post/redirect/get).
 
 Pages are server-rendered (Jinja2, ``templates/``), French or English, behind a login.
 Every page takes the filters as query parameters (``period``, ``audience``, ``language``,
@@ -476,7 +481,171 @@ def build_router() -> APIRouter:
     async def alerts_csv(request: Request) -> Response:
         return await show(request, "alerts", alerts_page, csv=True)
 
+    # ---- team inbox -----------------------------------------------------------------------
+    @router.get("/inbox")
+    async def inbox(request: Request) -> Response:
+        language = page_language(request)
+        user = await user_or_redirect(request)
+        if user is None:
+            return _login_redirect(request)
+        if isinstance(user, Response):
+            return user
+        services = services_of(request)
+        params = request.query_params
+        view = InboxFilters.read(params, services.company, user)
+        if view is None:
+            return render(
+                request,
+                "error.html",
+                language=language,
+                user=user,
+                status_code=403,
+                message="dashboard.error.forbidden",
+                filters=FilterState(),
+            )
+        from bot.alerts.inbox import open_alerts
+
+        try:
+            found = await run_in_threadpool(
+                open_alerts, teams=view.teams, status=view.status or None, services=services
+            )
+        except StorageError:
+            log.exception("dashboard inbox: database failure")
+            return render(
+                request,
+                "error.html",
+                language=language,
+                user=user,
+                status_code=503,
+                message="dashboard.error.unavailable",
+                filters=FilterState(),
+            )
+        return render(
+            request,
+            "inbox.html",
+            language=language,
+            user=user,
+            current="inbox",
+            inbox=found,
+            view=view,
+            done=_inbox_notice(params),
+            reassign_teams=list(services.company.teams),
+        )
+
+    @router.post("/inbox/{feedback_id}/{action}")
+    async def inbox_action(request: Request, feedback_id: int, action: str) -> Response:
+        from bot.alerts.workflow import Actor, Transition, apply, current
+        from bot.errors import WorkflowError
+
+        language = page_language(request)
+        user = await user_or_redirect(request)
+        if user is None:
+            return _login_redirect(request)
+        if isinstance(user, Response):
+            return user
+        services = services_of(request)
+        form = await _read_form(request)
+        back = {k: v for k, v in (form or {}).items() if k in ("team", "status") and v}
+        back["lang"] = language
+
+        def again(**outcome: str) -> RedirectResponse:
+            query = urlencode({**back, **outcome})
+            return RedirectResponse(f"{PREFIX}/inbox?{query}#inbox-notice", status_code=303)
+
+        if form is None or not csrf_ok(request, form):
+            return again(error="csrf")
+        try:
+            transition = Transition(action)
+        except ValueError:
+            return again(error="invalid_transition", ref=str(feedback_id))
+        if transition is Transition.REOPEN:
+            return again(error="invalid_transition", ref=str(feedback_id))
+        try:
+            state = await run_in_threadpool(current, feedback_id, services=services)
+            if not user.sees_team(state.team):
+                return again(error="forbidden", ref=str(feedback_id))
+            result = await run_in_threadpool(
+                apply,
+                feedback_id,
+                transition,
+                Actor("dashboard", f"user:{user.id}", user.email),
+                to_team=(form.get("to_team") or None)
+                if transition is Transition.REASSIGN
+                else None,
+                message=form.get("message") if transition is Transition.RESOLVE else None,
+                services=services,
+            )
+        except WorkflowError as exc:
+            return again(error=exc.code, ref=str(feedback_id))
+        except StorageError:
+            log.exception("dashboard inbox: database failure on %s", transition.value)
+            return again(error="unavailable", ref=str(feedback_id))
+        outcome = {"done": transition.value, "ref": str(feedback_id)}
+        if not result.changed:
+            outcome["done"] = "already_" + transition.value
+        if transition is Transition.RESOLVE and result.changed:
+            outcome["told"] = "1" if result.contacted else "0"
+        if transition is Transition.REASSIGN and result.team:
+            outcome["to"] = result.team
+        return again(**outcome)
+
     return router
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """The inbox's filters: one team (or all the account sees) and one status (or both)."""
+
+    team: str
+    status: str
+    teams: tuple[str, ...] | None
+
+    @classmethod
+    def read(cls, params: Any, company: Any, user: Any) -> InboxFilters | None:
+        """The filters asked for (``None``: a team the account may not see)."""
+        team = params.get("team", "")
+        if team not in company.teams:
+            team = ""
+        status = params.get("status", "")
+        if status not in ("open", "acknowledged"):
+            status = ""
+        if team:
+            if not user.sees_team(team):
+                return None
+            return cls(team, status, (team,))
+        if user.role.value == "admin":
+            return cls("", status, None)
+        return cls("", status, tuple(user.teams))
+
+
+_NOTICES = frozenset(
+    {
+        "acknowledge",
+        "resolve",
+        "reassign",
+        "already_acknowledge",
+        "already_resolve",
+        "already_reassign",
+    }
+)
+_ERRORS = frozenset(
+    {"csrf", "forbidden", "invalid_transition", "unknown_team", "not_found", "unavailable"}
+)
+
+
+def _inbox_notice(params: Any) -> dict[str, str] | None:
+    """The outcome of the last action (from the redirect's query), checked against known keys."""
+    ref = params.get("ref", "")
+    ref = ref if ref.isdigit() else ""
+    done, error = params.get("done", ""), params.get("error", "")
+    if done in _NOTICES:
+        key = "dashboard.inbox.done." + done
+        if done == "resolve" and params.get("told") in ("0", "1"):
+            key += ".told" if params.get("told") == "1" else ".not_told"
+        return {"key": key, "ref": ref, "to": params.get("to", "")[:64], "kind": "ok"}
+    if error in _ERRORS:
+        return {"key": "dashboard.inbox.error." + error, "ref": ref, "to": "", "kind": "error"}
+    return None
 
 
 def mount_dashboard(

@@ -305,3 +305,34 @@ def test_everyone_who_wrote_on_telegram_is_a_ledger_person_and_can_be_erased(
         )  # fmt: skip
     assert report is not None and report.contact_routes == 1
     assert routes(services) == []
+
+
+def test_the_teams_closing_words_reach_the_person_with_the_resolution(
+    make_services: Any, fakes: Any
+) -> None:
+    services = make_services(fakes.ANGRY)
+    worded = resolved_feedback(services, "p_words", Audience.CUSTOMER, "telegram")
+    plain = resolved_feedback(services, "p_plain", Audience.CUSTOMER, "telegram")
+    for conversation, address in (("p_words", "101"), ("p_plain", "102")):
+        save_route(
+            conversation_id=conversation, audience="customer", channel="telegram",
+            address=address, language="en", services=services,
+        )  # fmt: skip
+        set_consent(conversation, True, services=services)
+    words = "  We replaced the part.\n\nSorry for the wait!  " + "x" * 600
+    assert apply(worded, Transition.RESOLVE, ALEX, message=words, services=services).contacted
+    assert apply(plain, Transition.RESOLVE, ALEX, message="   ", services=services).contacted
+    payloads = {row.feedback_id: row.payload for row in closing_rows(services)}
+    sent = payloads[worded]["message"]
+    assert sent.startswith("We replaced the part. Sorry for the wait! xxx") and len(sent) == 500
+    assert "message" not in payloads[plain]
+
+    trigger = FakeIntentTrigger(replies={"EXTERNAL_issue_resolved": [{"text": "Resolved."}]})
+    person = PersonDestination(services=services, trigger=trigger, sender=FakeSender())
+    teams = FakeDestination()
+    deliver_due(services=services, destinations=lambda t, n: person if n == "person" else teams)
+    assert teams.delivered and all("We replaced" not in str(a.payload) for a in teams.delivered)
+    assert len(trigger.calls) == 2
+    entities = {call[0]: call[2] for call in trigger.calls}
+    assert entities["p_words"] == {"closing_message": sent}
+    assert not entities["p_plain"]

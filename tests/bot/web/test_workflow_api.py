@@ -91,3 +91,25 @@ def test_web_inbox_is_collected_once(client: TestClient, services: Any) -> None:
         "replies": []
     }
     assert client.get("/api/v1/chat/inbox").status_code == 400
+
+
+def test_resolve_with_closing_words_for_the_person(client: TestClient, services: Any) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.models import AlertOutboxRecord
+
+    feedback_id = complaint(services, "p_words")
+    set_consent("p_words", True, channel="web", audience="customer", language="fr",
+                services=services)  # fmt: skip
+    url = f"/api/v1/feedback/{feedback_id}/resolve"
+    too_long = client.post(url, json={"closing_message": "x" * 501}, headers=AUTH)
+    assert too_long.status_code == 400  # refused whole: nothing resolved, nothing cut
+    body = {"closing_message": "Le remboursement est parti ce matin.", "note": "ticket 42"}
+    resolved = client.post(url, json=body, headers=AUTH)
+    assert resolved.status_code == 200 and resolved.json()["contacted"] is True
+    with services.sessions() as session:
+        [row] = session.scalars(
+            select(AlertOutboxRecord).where(AlertOutboxRecord.kind == "closing")
+        )
+        assert row.payload["message"] == "Le remboursement est parti ce matin."
+        assert "ticket 42" not in str(row.payload)  # the team's note is never sent

@@ -1,4 +1,5 @@
-"""A real-browser test of the dashboard: headless Chromium logs in and sees the Plotly charts.
+"""A real-browser test of the dashboard: headless Chromium logs in and sees the Plotly charts,
+and a team works alerts from the inbox with the keyboard, in French and in English.
 
 The app runs under uvicorn on a random local port, on a database filled by the demo seed
 (``bot.demo.seed``, six weeks, scored by the shipped model: the delivery story of the README
@@ -10,6 +11,7 @@ README's ``docs/dashboard-touchpoint.png`` is made this way).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -73,7 +75,11 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture
 def base_url(demo_app: Any) -> Iterator[str]:
-    app = demo_app
+    yield from serve(demo_app)
+
+
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free local port; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -173,3 +179,129 @@ def test_login_and_delivery_charts_in_french_and_english(browser: Any, base_url:
     mirror = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#chart-mirror .xtick text")]
     assert mirror == ["Employees' estimate", "Customers' actual rating"]
     assert errors_in_console(browser) == []
+
+
+# ---- the team inbox ------------------------------------------------------------------------
+
+FR_TEXT = "On m'a facturé deux fois ma facture ce mois-ci, c'est inacceptable"
+EN_TEXT = "My parcel never arrived and nobody answers the phone, awful"
+
+
+@pytest.fixture(scope="module")
+def inbox_stack(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Any, Any, dict[str, int]]]:
+    """The web app with two customer alerts scored by the shipped model; the French customer
+    agreed to hear back on the web chat."""
+    from bot.alerts.closing import set_consent
+    from bot.feedback import Message, record
+    from bot.services import FixedClock, build_services
+
+    settings = dashboard_settings(tmp_path_factory.mktemp("inbox"))
+    services = build_services(settings, clock=FixedClock(NOW))
+    upgrade(services.engine)
+    ids = {}
+    for language, who, text in (("fr", "p_inbox_fr", FR_TEXT), ("en", "p_inbox_en", EN_TEXT)):
+        message = Message(conversation_id=who, text=text, language=language, audience="customer",
+                          channel="web", rating=1)  # fmt: skip
+        ids[language] = record(message, services=services).feedback_id
+    set_consent(
+        "p_inbox_fr", True, channel="web", audience="customer", language="fr", services=services
+    )
+    add_user(*ADMIN, role="admin", services=services, cost=CHEAP)
+    app = create_app(services=services)
+    app.state.dashboard.cost = CHEAP
+    yield app, services, ids
+    services.dispose()
+
+
+def notice(driver: Any, expected: str) -> str:
+    """The inbox's outcome message once it reads ``expected`` (or what it read last)."""
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.common.by import By
+
+    seen = [""]
+
+    def shown(d: Any) -> bool:
+        try:
+            found = d.find_elements(By.ID, "inbox-notice")
+            seen[0] = found[0].text if found else ""
+        except StaleElementReferenceException:  # the next page is loading
+            return False
+        return seen[0] == expected
+
+    with contextlib.suppress(TimeoutException):
+        wait_for(driver, shown)
+    return seen[0]
+
+
+def test_a_team_works_alerts_from_the_inbox_with_the_keyboard(
+    browser: Any, inbox_stack: tuple[Any, Any, dict[str, int]]
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+    from sqlalchemy import select
+
+    from bot.storage.models import AlertEventRecord, AlertOutboxRecord, FeedbackRecord
+
+    app, services, ids = inbox_stack
+    fr, en = ids["fr"], ids["en"]
+    for base in serve(app):
+        browser.get(base + "/dashboard/inbox")
+        assert "/dashboard/login" in browser.current_url
+        browser.find_element(By.ID, "email").send_keys(ADMIN[0])
+        browser.find_element(By.ID, "password").send_keys(ADMIN[1], Keys.ENTER)
+        wait_for(browser, lambda d: "/dashboard/inbox" in d.current_url)
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Boîte de l'équipe"
+        article = browser.find_element(By.ID, f"alert-{fr}")
+        assert "facturé deux fois" in article.text and "Prendre en charge" in article.text
+        if path := os.environ.get("VECU_INBOX_SCREENSHOT"):
+            browser.save_screenshot(path)
+
+        # French: take it with Enter, then write to the customer and resolve it with the keyboard.
+        browser.find_element(By.ID, f"ack-{fr}").send_keys(Keys.ENTER)
+        assert notice(browser, expected := f"Alerte nº {fr} prise en charge.") == expected
+        assert browser.find_element(By.ID, f"alert-{fr}").get_attribute("data-status") == (
+            "acknowledged"
+        )
+        words = "Le double prélèvement vous a été remboursé."
+        browser.find_element(By.ID, f"message-{fr}").send_keys(words, Keys.TAB)
+        assert browser.switch_to.active_element.get_attribute("id") == f"resolve-{fr}"
+        browser.switch_to.active_element.send_keys(Keys.ENTER)
+        assert (
+            notice(browser, expected := f"Alerte nº {fr} réglée ; la personne sera prévenue.")
+            == expected
+        )
+        assert not browser.find_elements(By.ID, f"alert-{fr}")
+
+        # English: hand the parcel to Logistics, then resolve it (nobody asked to hear back).
+        browser.find_element(By.CSS_SELECTOR, "a.lang[hreflang='en']").click()
+        wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Team inbox")
+        assert "never arrived" in browser.find_element(By.ID, f"alert-{en}").text
+        Select(browser.find_element(By.ID, f"to-{en}")).select_by_value("billing")
+        browser.find_element(By.ID, f"reassign-{en}").send_keys(Keys.ENTER)
+        assert notice(browser, expected := f"Alert #{en} handed over to Billing.") == expected
+        browser.find_element(By.ID, f"resolve-{en}").send_keys(Keys.ENTER)
+        expected = f"Alert #{en} resolved. The person did not ask to hear back, so nothing is sent."
+        assert notice(browser, expected) == expected
+        assert errors_in_console(browser) == []
+
+    with services.sessions() as session:
+        rows = {r.id: r for r in session.scalars(select(FeedbackRecord))}
+        assert rows[fr].status == rows[en].status == "resolved" and rows[en].team == "billing"
+        actors = session.execute(
+            select(AlertEventRecord.feedback_id, AlertEventRecord.action,
+                   AlertEventRecord.actor_channel, AlertEventRecord.actor_name)
+            .order_by(AlertEventRecord.id)
+        ).all()  # fmt: skip
+        assert [tuple(a) for a in actors] == [
+            (fr, "acknowledged", "dashboard", ADMIN[0]),
+            (fr, "resolved", "dashboard", ADMIN[0]),
+            (en, "reassigned", "dashboard", ADMIN[0]),
+            (en, "resolved", "dashboard", ADMIN[0]),
+        ]
+        [closing] = session.scalars(
+            select(AlertOutboxRecord).where(AlertOutboxRecord.kind == "closing")
+        )
+        assert closing.feedback_id == fr and closing.payload["message"] == words
