@@ -9,7 +9,9 @@ RASA_VENV  := .venv-rasa
 PY         := $(VENV)/bin/python
 RASA       := PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 $(RASA_VENV)/bin/rasa
 RASA_MODEL := models/rasa/vecu.tar.gz
-RASA_FILES := config.yml domain.yml $(shell find nlu -name '*.yml' 2>/dev/null | sort)
+E5_DIR     := models/rasa/e5
+RASA_FILES := config.yml domain.yml models/emotion/config.json \
+              $(shell find nlu -name '*.yml' 2>/dev/null | sort) $(wildcard rasa_addons/*.py)
 DATA       ?= ../shared/data
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -48,8 +50,14 @@ setup: $(VENV)/.installed $(RASA_VENV)/.installed .env ## Create both environmen
 	@echo "    your API token is in .env (VECU_API_TOKEN)"
 
 # ---------------------------------------------------------------- Rasa model
+# Rasa's NLU reads messages through our own encoder too (rasa_addons/e5_featurizer.py): a copy
+# of the shipped model's graph that outputs its inner features, made from models/emotion/.
+$(E5_DIR)/features.json: models/emotion/model.onnx models/emotion/config.json bot/model/nlu_features.py | $(VENV)/.installed
+	@echo "==> Rasa's encoder features: $(E5_DIR) from models/emotion"
+	@$(PY) -m bot.model.nlu_features models/emotion $(E5_DIR)
+
 .PHONY: train
-train: $(RASA_VENV)/.installed ## Train the Rasa model when nlu/, domain.yml or config.yml changed
+train: $(RASA_VENV)/.installed $(E5_DIR)/features.json ## Train the Rasa model when nlu/, domain.yml, config.yml or the encoder changed
 	@mkdir -p models/rasa
 	@sum=$$(cat $(RASA_FILES) | sha256sum | cut -c1-16); \
 	if [ -f $(RASA_MODEL) ] && [ "$$(cat models/rasa/.fingerprint 2>/dev/null)" = "$$sum" ]; then \
@@ -83,13 +91,13 @@ run: setup train ## Set up what is missing, train if needed, migrate, start ever
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff
 	@echo "==> ruff"
-	@$(VENV)/bin/ruff check bot actions tests bench
-	@$(VENV)/bin/ruff format --check bot actions tests bench >/dev/null || { echo "    (ruff format would reformat some files: run 'make fmt')"; }
+	@$(VENV)/bin/ruff check bot actions tests bench rasa_addons
+	@$(VENV)/bin/ruff format --check bot actions tests bench rasa_addons >/dev/null || { echo "    (ruff format would reformat some files: run 'make fmt')"; }
 
 .PHONY: fmt
 fmt: $(VENV)/.installed ## Format the code with ruff
-	@$(VENV)/bin/ruff format bot actions tests bench
-	@$(VENV)/bin/ruff check --fix bot actions tests bench
+	@$(VENV)/bin/ruff format bot actions tests bench rasa_addons
+	@$(VENV)/bin/ruff check --fix bot actions tests bench rasa_addons
 
 .PHONY: typecheck
 typecheck: $(VENV)/.installed ## mypy
@@ -165,7 +173,7 @@ screenshot-dashboard: $(VENV)/.installed browser ## Refresh docs/dashboard-*.png
 	  $(VENV)/bin/pytest -q tests/bot/web/dashboard/test_browser.py
 
 .PHONY: nlu-cv
-nlu-cv: $(RASA_VENV)/.installed $(VENV)/.installed ## NLU cross-validation per language: intent F1 and confusion matrix (slow)
+nlu-cv: $(RASA_VENV)/.installed $(VENV)/.installed $(E5_DIR)/features.json ## NLU cross-validation per language: intent F1 and confusion matrix (slow)
 	@for lang in fr en; do \
 	  echo "==> NLU cross-validation: $$lang (3 folds; intent and entity F1 in results/nlu-$$lang)"; \
 	  rm -rf results/cv-data-$$lang && mkdir -p results/cv-data-$$lang && cp nlu/$$lang/*.yml nlu/entities.yml results/cv-data-$$lang/; \

@@ -75,11 +75,11 @@ def render(language: str, report: dict[str, Any], matrix: dict[str, Counter[str]
     return "\n".join(lines)
 
 
-def main(languages: list[str]) -> int:
-    """Print the report of each language; 1 when a language has no cross-validation results."""
+def main(languages: list[str], prefix: str = "nlu") -> int:
+    """Print the report of each language (``results/<prefix>-<lang>``); 1 when one is missing."""
     status = 0
     for language in languages:
-        folder = RESULTS / f"nlu-{language}"
+        folder = RESULTS / f"{prefix}-{language}"
         if not (folder / "intent_report.json").exists():
             print(f"== {language}: no {folder}/intent_report.json: run `make nlu-cv` first")
             status = 1
@@ -90,4 +90,6 @@ def main(languages: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["fr", "en"]))
+    args = sys.argv[1:]
+    tag = args.pop(args.index("--prefix") + 1) if "--prefix" in args[:-1] else "nlu"
+    sys.exit(main([a for a in args if a != "--prefix"] or ["fr", "en"], tag))

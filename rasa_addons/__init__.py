@@ -1,0 +1,7 @@
+"""Components loaded by Rasa in its own environment (Python 3.10), not by Vécu's code.
+
+Rasa imports them by name from ``config.yml`` (run from the repository root). They must run on
+Python 3.10 with Rasa's pinned numpy and import nothing from ``bot``: ``e5_encoder`` is plain
+numpy + onnxruntime + tokenizers (tested from Vécu's own tests), ``e5_featurizer`` is the thin
+Rasa wrapper around it.
+"""
