@@ -49,18 +49,34 @@ _NEGATIVE = (
 _MIXED = ("utter_feedback_mixed_also", "utter_feedback_mixed", "utter_feedback_mixed_noteam")
 
 
-def reply_for(outcome: Outcome, language: str) -> tuple[str, dict[str, Any]]:
+def reply_for(
+    outcome: Outcome, language: str, intent: str | None = None
+) -> tuple[str, dict[str, Any]]:
     """The response (and its template values) that tells the person what happened.
 
     Only claims that a team is told when :func:`bot.feedback.record` says one was. A mixed
     message (praise and a problem) gets both halves acknowledged; a negative or mixed one is
     never answered with "great to hear"; another team the message names is said to be told.
+    A question (intent ``ask``) is said to be passed on to the team that will answer it; a
+    suggestion (``suggest``) that is not a complaint is thanked as an idea.
     """
     label = team_label(outcome.team, language)
     if outcome.other_language:  # said in both languages: we cannot tell which one they read
         return ("utter_other_language" if label else "utter_other_language_noteam"), {}
     if outcome.confidential and label:
         return "utter_feedback_confidential", {"team_label": label}
+    if intent == "ask":
+        return (
+            ("utter_feedback_question", {"team_label": label})
+            if label
+            else ("utter_feedback_question_noteam", {})
+        )
+    if intent == "suggest" and not (outcome.negative or outcome.mixed):
+        return (
+            ("utter_feedback_suggestion", {"team_label": label})
+            if label
+            else ("utter_feedback_suggestion_noteam", {})
+        )
     also = team_label(outcome.also_told[0], language) if outcome.also_told else None
     if outcome.negative or outcome.mixed:
         also_told, told, nobody = _MIXED if outcome.mixed else _NEGATIVE
@@ -121,7 +137,7 @@ class ActionRecordFeedback(Action):
             _log.exception("feedback of %s could not be recorded", ctx.conversation_id)
             dispatcher.utter_message(response="utter_something_went_wrong")
             return [SlotSet(FEEDBACK_ID, None), SlotSet(FEEDBACK_NEGATIVE, False)]
-        response, values = reply_for(outcome, ctx.language)
+        response, values = reply_for(outcome, ctx.language, message.intent)
         dispatcher.utter_message(response=response, **values)
         return [
             SlotSet(FEEDBACK_ID, outcome.feedback_id),

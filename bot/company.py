@@ -163,6 +163,7 @@ class RuleConditions(_Strict):
     """The conditions of a severity rule (all optional; all given must hold)."""
 
     audience: AudienceName | None = None
+    intent_in: list[str] | None = None
     touchpoint_in: list[str] | None = None
     keywords_any: list[str] | None = None
     sentiment_in: list[SentimentName] | None = None

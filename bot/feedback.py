@@ -376,6 +376,7 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
                 kind=kind,
                 scored=scored,
                 mixed=mixed,
+                intent=message.intent,
             )
             decision = route(signals, company=company, parent_team=parent.team if parent else None)
             confidential = decision.confidential or bool(parent and parent.confidential)

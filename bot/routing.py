@@ -58,6 +58,7 @@ class Signals:
         scored: ``False`` when the model was unavailable (empty scores then mean "unknown").
         mixed: the message praises one thing and reports a problem with another
             (:mod:`bot.scoring.polarity`): the problem makes it negative.
+        intent: the NLU intent, when known (``ask``: a question the team must answer).
     """
 
     audience: Audience
@@ -70,6 +71,7 @@ class Signals:
     kind: Kind = Kind.COMMENT
     scored: bool = True
     mixed: bool = False
+    intent: str | None = None
 
     @property
     def sentiment_label(self) -> str:
@@ -118,6 +120,10 @@ def is_negative(signals: Signals, company: Company) -> bool:
     return company.is_low_rating(signals.rating, signals.scale)
 
 
+ANSWER_INTENTS = frozenset({"ask"})
+"""Intents whose message needs the team's answer: alerted as an issue (worked in the inbox and
+resolved with the answer as closing words), whatever its tone."""
+
 _KEYWORD_MATCHERS: dict[int, tuple[SeverityRule, KeywordMatcher]] = {}
 
 
@@ -138,6 +144,8 @@ def rule_matches(
     """Whether every condition of ``rule`` holds for ``signals``."""
     cond: RuleConditions = rule.when
     if cond.audience is not None and cond.audience != signals.audience.value:
+        return False
+    if cond.intent_in is not None and signals.intent not in cond.intent_in:
         return False
     if cond.touchpoint_in is not None and signals.touchpoint not in cond.touchpoint_in:
         return False
@@ -196,7 +204,8 @@ def route(signals: Signals, *, company: Company, parent_team: str | None = None)
     team_reason = f"touchpoint {signals.touchpoint} is owned by {team}" if team else ""
     if team is None and signals.kind is Kind.FOLLOWUP and parent_team:
         team, team_reason = parent_team, f"follow-up of a feedback routed to {parent_team}"
-    if team is None and (negative or (matched is not None and matched.confidential)):
+    answer = signals.intent in ANSWER_INTENTS
+    if team is None and (negative or answer or (matched is not None and matched.confidential)):
         team = company.fallback_team.get(signals.audience.value)
         team_reason = f"no touchpoint: fallback team {team}" if team else "no touchpoint"
     if matched is None:
@@ -207,7 +216,7 @@ def route(signals: Signals, *, company: Company, parent_team: str | None = None)
     if team is not None and (matched.alert or (signals.kind is Kind.FOLLOWUP and parent_team)):
         if signals.kind is Kind.FOLLOWUP:
             alert = AlertKind.FOLLOWUP
-        elif negative or not signals.scored:
+        elif negative or not signals.scored or answer:
             alert = AlertKind.ISSUE
         elif signals.sentiment_label == "positive":
             alert = AlertKind.PRAISE

@@ -328,6 +328,20 @@ def test_another_language_is_answered_in_both_and_stored_as_other(stack: Stack) 
     assert record["language"] == "other" and record["team"] is not None
 
 
+def test_a_question_is_passed_to_the_team_that_answers_it(stack: Stack) -> None:
+    conversation = "e2e-question-fr"
+    answer = stack.chat(
+        conversation, "est-ce que vous faites la livraison le dimanche ?", language="fr"
+    )
+    said = replies_text(answer)
+    assert "transmis votre question" in said and "Logistique" in said, said
+    assert "prévienne" in said, said  # may we tell you the answer here?
+    [record] = stack.feedback(conversation)
+    assert (record["touchpoint"], record["team"], record["severity"]) == (
+        "delivery", "logistics", "normal"
+    )  # fmt: skip
+
+
 def test_a_web_customer_hears_the_teams_own_words_when_it_is_resolved(stack: Stack) -> None:
     conversation = "e2e-closing-words"
     stack.chat(conversation, "ma facture est encore fausse ce mois-ci", language="fr")

@@ -9,6 +9,7 @@ from action_helpers import ANGRY, HAPPY, make_tracker, responses, slot_events
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.record_feedback import ActionRecordFeedback, reply_for, wants_followup
+from bot.alerts.inbox import open_alerts
 from bot.feedback import query
 from bot.services import Services
 from bot.storage.engine import make_engine
@@ -182,6 +183,45 @@ def test_replies_never_praise_a_negative_or_mixed_message() -> None:
     assert reply_for(outcome(other_language=True, negative=True), "en")[0] == "utter_other_language"
     assert not wants_followup(outcome(other_language=True, negative=True))
     assert wants_followup(outcome(mixed=True, negative=True))
+
+
+def test_questions_and_suggestions_get_their_own_reply() -> None:
+    from bot.feedback import Outcome, Severity
+
+    def outcome(**kw: object) -> Outcome:
+        base: dict[str, object] = dict(
+            feedback_id=1, touchpoint="billing", team="billing", severity=Severity.NORMAL,
+            sentiment="neutral", emotion="neutral", negative=False,
+        )  # fmt: skip
+        return Outcome(**{**base, **kw})  # type: ignore[arg-type]
+
+    assert reply_for(outcome(), "fr", "ask") == (
+        "utter_feedback_question", {"team_label": "Facturation"}
+    )  # fmt: skip
+    assert reply_for(outcome(negative=True), "en", "ask")[0] == "utter_feedback_question"
+    assert reply_for(outcome(team=None), "en", "ask") == ("utter_feedback_question_noteam", {})
+    assert reply_for(outcome(), "en", "suggest") == (
+        "utter_feedback_suggestion", {"team_label": "Billing"}
+    )  # fmt: skip
+    assert reply_for(outcome(team=None), "en", "suggest")[0] == "utter_feedback_suggestion_noteam"
+    # a "suggestion" that is a complaint is answered as one
+    assert reply_for(outcome(negative=True), "en", "suggest")[0] == "utter_feedback_negative"
+
+
+async def test_a_question_reaches_the_team_as_an_issue_and_is_answered_as_one(
+    services: Services,
+) -> None:
+    dispatcher, _events = await _run(
+        "when will my refund for the double charge arrive?",
+        intent="ask",
+        entities=[("touchpoint", "billing")],
+        slots={"language": "en", "channel": "web"},
+    )
+    [stored] = query(conversation_id="p_0123456789abcdef")
+    assert stored.team == "billing" and stored.severity == "normal"
+    inbox = open_alerts(teams=["billing"], services=services)  # the team will answer it
+    assert [item.feedback_id for item in inbox.items] == [stored.id]
+    assert dispatcher.messages[0]["response"] == "utter_feedback_question"
 
 
 async def test_another_language_is_stored_as_other_and_answered_in_both(

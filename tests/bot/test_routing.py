@@ -191,3 +191,24 @@ def test_configuration_without_catch_all_stores_without_alert(company: Company, 
     strict = company.model_copy(update={"severity_rules": company.severity_rules[:1]})
     decision = route(signals(fakes, sentiment=(0.9, 0.05, 0.05)), company=strict)
     assert decision.alert is None and decision.severity is Severity.LOW and decision.rule == ""
+
+
+def test_a_question_is_an_issue_for_its_team_whatever_its_tone(
+    company: Company, fakes: Any
+) -> None:
+    cheerful = route(
+        signals(fakes, sentiment=(0.0, 0.2, 0.8), emotion="joy", intent="ask"), company=company
+    )
+    assert cheerful.alert is AlertKind.ISSUE and cheerful.team == "logistics"
+    assert cheerful.rule == "question" and cheerful.severity is Severity.NORMAL
+    nowhere = route(signals(fakes, touchpoint=None, intent="ask"), company=company)
+    assert nowhere.team == "customer_care" and nowhere.alert is AlertKind.ISSUE
+    # the same words without the intent stay a neutral remark (no alert)
+    assert route(signals(fakes), company=company).alert is None
+
+
+def test_intent_in_condition(company: Company, fakes: Any) -> None:
+    [rule] = [r for r in company.severity_rules if r.name == "question"]
+    assert rule_matches(rule, signals(fakes, intent="ask"), company)
+    assert not rule_matches(rule, signals(fakes, intent="suggest"), company)
+    assert not rule_matches(rule, signals(fakes), company)
