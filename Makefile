@@ -150,6 +150,10 @@ bench-model: $(VENV)/.installed ## Model quality and latency on the validation d
 bench-chat: $(VENV)/.installed ## p50/p95 reply time for 200 messages against a running `make run`
 	@$(PY) bench/bench_chat.py
 
+.PHONY: bench-load
+bench-load: $(VENV)/.installed ## Open-loop load (5, 10, 20, 40 msg/s, 2 min each) against a running `make run`
+	@$(PY) bench/bench_load.py $(if $(RATES),--rates $(RATES)) $(if $(DURATION),--duration $(DURATION))
+
 .PHONY: bench-telegram
 bench-telegram: $(VENV)/.installed ## Telegram gateway: added latency around Rasa (needs `make run`) and updates/s
 	@$(PY) bench/bench_telegram.py
