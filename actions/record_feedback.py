@@ -96,6 +96,24 @@ def wants_followup(outcome: Outcome) -> bool:
     return outcome.negative and not outcome.confidential and not outcome.other_language
 
 
+async def record_and_reply(
+    dispatcher: CollectingDispatcher, message: Message, language: str
+) -> Outcome | None:
+    """Record ``message`` and tell the person what happened (:func:`reply_for`).
+
+    Returns ``None``, after an apology, when the feedback could not be stored.
+    """
+    try:
+        outcome = await asyncio.to_thread(record, message)
+    except VecuError:
+        _log.exception("feedback of %s could not be recorded", message.conversation_id)
+        dispatcher.utter_message(response="utter_something_went_wrong")
+        return None
+    response, values = reply_for(outcome, language, message.intent)
+    dispatcher.utter_message(response=response, **values)
+    return outcome
+
+
 class ActionRecordFeedback(Action):
     """Record the person's words about a touchpoint and answer accordingly."""
 
@@ -131,14 +149,9 @@ class ActionRecordFeedback(Action):
             kind=Kind.COMMENT,
             context_touchpoint=answer(tracker, TOUCHPOINT),
         )
-        try:
-            outcome = await asyncio.to_thread(record, message)
-        except VecuError:
-            _log.exception("feedback of %s could not be recorded", ctx.conversation_id)
-            dispatcher.utter_message(response="utter_something_went_wrong")
+        outcome = await record_and_reply(dispatcher, message, ctx.language)
+        if outcome is None:
             return [SlotSet(FEEDBACK_ID, None), SlotSet(FEEDBACK_NEGATIVE, False)]
-        response, values = reply_for(outcome, ctx.language, message.intent)
-        dispatcher.utter_message(response=response, **values)
         return [
             SlotSet(FEEDBACK_ID, outcome.feedback_id),
             SlotSet(FEEDBACK_NEGATIVE, wants_followup(outcome)),

@@ -10,8 +10,6 @@ and English with the languages Vécu speaks. Otherwise the usual answer is given
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,12 +17,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import FEEDBACK_ID, context, latest_intent, latest_text
-from actions.record_feedback import reply_for
-from bot.errors import VecuError
-from bot.feedback import Kind, Message, record
+from actions.record_feedback import record_and_reply
+from bot.feedback import Kind, Message
 from bot.language import detect_any
-
-_log = logging.getLogger(__name__)
 
 
 class ActionUnclearMessage(Action):
@@ -56,12 +51,5 @@ class ActionUnclearMessage(Action):
             intent=intent,
             kind=Kind.COMMENT,
         )
-        try:
-            outcome = await asyncio.to_thread(record, message)
-        except VecuError:
-            _log.exception("message of %s could not be recorded", ctx.conversation_id)
-            dispatcher.utter_message(response="utter_something_went_wrong")
-            return []
-        response, values = reply_for(outcome, ctx.language)
-        dispatcher.utter_message(response=response, **values)
-        return [SlotSet(FEEDBACK_ID, outcome.feedback_id)]
+        outcome = await record_and_reply(dispatcher, message, ctx.language)
+        return [] if outcome is None else [SlotSet(FEEDBACK_ID, outcome.feedback_id)]

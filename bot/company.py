@@ -178,13 +178,18 @@ class RuleConditions(_Strict):
 
 
 class SeverityRule(_Strict):
-    """One ordered severity rule: the first rule whose conditions hold decides."""
+    """One ordered severity rule: the first rule whose conditions hold decides.
+
+    ``answer``: the message needs the team's answer (a question): it is alerted as an issue
+    whatever its tone, to the fallback team when it names no touchpoint.
+    """
 
     name: str
     when: RuleConditions = Field(default_factory=RuleConditions)
     severity: Severity
     confidential: bool = False
     alert: bool = True
+    answer: bool = False
 
 
 class Escalation(_Strict):

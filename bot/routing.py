@@ -58,7 +58,7 @@ class Signals:
         scored: ``False`` when the model was unavailable (empty scores then mean "unknown").
         mixed: the message praises one thing and reports a problem with another
             (:mod:`bot.scoring.polarity`): the problem makes it negative.
-        intent: the NLU intent, when known (``ask``: a question the team must answer).
+        intent: the NLU intent, when known (rules may ask for it: ``intent_in``).
     """
 
     audience: Audience
@@ -119,10 +119,6 @@ def is_negative(signals: Signals, company: Company) -> bool:
         return True
     return company.is_low_rating(signals.rating, signals.scale)
 
-
-ANSWER_INTENTS = frozenset({"ask"})
-"""Intents whose message needs the team's answer: alerted as an issue (worked in the inbox and
-resolved with the answer as closing words), whatever its tone."""
 
 _KEYWORD_MATCHERS: dict[int, tuple[SeverityRule, KeywordMatcher]] = {}
 
@@ -204,7 +200,7 @@ def route(signals: Signals, *, company: Company, parent_team: str | None = None)
     team_reason = f"touchpoint {signals.touchpoint} is owned by {team}" if team else ""
     if team is None and signals.kind is Kind.FOLLOWUP and parent_team:
         team, team_reason = parent_team, f"follow-up of a feedback routed to {parent_team}"
-    answer = signals.intent in ANSWER_INTENTS
+    answer = matched is not None and matched.answer  # a question: the team must answer it
     if team is None and (negative or answer or (matched is not None and matched.confidential)):
         team = company.fallback_team.get(signals.audience.value)
         team_reason = f"no touchpoint: fallback team {team}" if team else "no touchpoint"

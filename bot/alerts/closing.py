@@ -572,13 +572,13 @@ class PersonDestination:
         if route is None:
             raise PermanentDeliveryError("the person withdrew their consent or has no route")
         try:
-            message = closing_message(alert.payload.get("message"))
+            message = alert.payload.get("message")  # as enqueue_closing stored it
             notify(
                 route,
                 str(alert.payload.get("intent") or RESOLVED_INTENT),
                 trigger=self.trigger,
                 sender=self.sender,
-                entities={MESSAGE_ENTITY: message} if message else None,
+                entities={MESSAGE_ENTITY: message} if isinstance(message, str) else None,
             )
         except PermanentOutboundError as exc:
             raise PermanentDeliveryError(str(exc)) from exc

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.record_feedback import ActionRecordFeedback, reply_for, wants_followup
 from bot.alerts.inbox import open_alerts
-from bot.feedback import query
+from bot.feedback import Outcome, Severity, query
 from bot.services import Services
 from bot.storage.engine import make_engine
 
@@ -156,16 +156,16 @@ async def test_two_touchpoints_tell_both_teams_and_the_person(services: Services
     assert (said["team_label"], said["also_label"]) == ("Billing", "Customer care")
 
 
+def outcome(**kw: object) -> Outcome:
+    """A recorded feedback's outcome: positive, about the website (``kw`` overrides)."""
+    base: dict[str, object] = dict(
+        feedback_id=1, touchpoint="website", team="digital", severity=Severity.NORMAL,
+        sentiment="positive", emotion="joy", negative=False,
+    )  # fmt: skip
+    return Outcome(**{**base, **kw})  # type: ignore[arg-type]
+
+
 def test_replies_never_praise_a_negative_or_mixed_message() -> None:
-    from bot.feedback import Outcome, Severity
-
-    def outcome(**kw: object) -> Outcome:
-        base: dict[str, object] = dict(
-            feedback_id=1, touchpoint="website", team="digital", severity=Severity.NORMAL,
-            sentiment="positive", emotion="joy", negative=False,
-        )  # fmt: skip
-        return Outcome(**{**base, **kw})  # type: ignore[arg-type]
-
     assert reply_for(outcome(), "en")[0] == "utter_feedback_positive"
     assert reply_for(outcome(mixed=True, negative=True), "en") == (
         "utter_feedback_mixed",
@@ -186,26 +186,20 @@ def test_replies_never_praise_a_negative_or_mixed_message() -> None:
 
 
 def test_questions_and_suggestions_get_their_own_reply() -> None:
-    from bot.feedback import Outcome, Severity
+    def question(**kw: object) -> Outcome:
+        return outcome(**{"touchpoint": "billing", "team": "billing", "sentiment": "neutral", **kw})
 
-    def outcome(**kw: object) -> Outcome:
-        base: dict[str, object] = dict(
-            feedback_id=1, touchpoint="billing", team="billing", severity=Severity.NORMAL,
-            sentiment="neutral", emotion="neutral", negative=False,
-        )  # fmt: skip
-        return Outcome(**{**base, **kw})  # type: ignore[arg-type]
-
-    assert reply_for(outcome(), "fr", "ask") == (
+    assert reply_for(question(), "fr", "ask") == (
         "utter_feedback_question", {"team_label": "Facturation"}
     )  # fmt: skip
-    assert reply_for(outcome(negative=True), "en", "ask")[0] == "utter_feedback_question"
-    assert reply_for(outcome(team=None), "en", "ask") == ("utter_feedback_question_noteam", {})
-    assert reply_for(outcome(), "en", "suggest") == (
+    assert reply_for(question(negative=True), "en", "ask")[0] == "utter_feedback_question"
+    assert reply_for(question(team=None), "en", "ask") == ("utter_feedback_question_noteam", {})
+    assert reply_for(question(), "en", "suggest") == (
         "utter_feedback_suggestion", {"team_label": "Billing"}
     )  # fmt: skip
-    assert reply_for(outcome(team=None), "en", "suggest")[0] == "utter_feedback_suggestion_noteam"
+    assert reply_for(question(team=None), "en", "suggest")[0] == "utter_feedback_suggestion_noteam"
     # a "suggestion" that is a complaint is answered as one
-    assert reply_for(outcome(negative=True), "en", "suggest")[0] == "utter_feedback_negative"
+    assert reply_for(question(negative=True), "en", "suggest")[0] == "utter_feedback_negative"
 
 
 async def test_a_question_reaches_the_team_as_an_issue_and_is_answered_as_one(

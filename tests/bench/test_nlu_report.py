@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "nlu_report.py"
-
 
 @pytest.fixture(scope="module")
 def nlu_report() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("nlu_report", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["nlu_report"] = module
-    spec.loader.exec_module(module)
-    return module
+    """bench/nlu_report.py (the repository root is on the path: pyproject's pythonpath)."""
+    return importlib.import_module("bench.nlu_report")
 
 
 REPORT = {

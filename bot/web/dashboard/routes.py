@@ -184,6 +184,27 @@ def render(
     return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
 
+def error_page(
+    request: Request,
+    language: str,
+    user: Any,
+    status: int,
+    message: str,
+    *,
+    filters: FilterState | None = None,
+) -> HTMLResponse:
+    """The error page (``message``: a catalogue key) with ``status``, in ``language``."""
+    return render(
+        request,
+        "error.html",
+        language=language,
+        user=user,
+        status_code=status,
+        message=message,
+        filters=filters or FilterState(),
+    )
+
+
 def _login_redirect(request: Request, *, expired: bool = False) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     query = {"next": target} | ({"expired": "1"} if expired else {})
@@ -335,27 +356,11 @@ def build_router() -> APIRouter:
             if touchpoint is not None:
                 tp = company.touchpoint(touchpoint)
                 if tp is None:
-                    return render(
-                        request,
-                        "error.html",
-                        language=language,
-                        user=user,
-                        status_code=404,
-                        message="dashboard.error.not_found",
-                        filters=FilterState(),
-                    )
+                    return error_page(request, language, user, 404, "dashboard.error.not_found")
                 if not user.sees_team(tp.team):
                     raise Forbidden
         except Forbidden:
-            return render(
-                request,
-                "error.html",
-                language=language,
-                user=user,
-                status_code=403,
-                message="dashboard.error.forbidden",
-                filters=FilterState(),
-            )
+            return error_page(request, language, user, 403, "dashboard.error.forbidden")
 
         key = (
             name,
@@ -388,36 +393,18 @@ def build_router() -> APIRouter:
             page = await run_in_threadpool(work)
         except StorageError:
             log.exception("dashboard page %s: database failure", name)
-            return render(
-                request,
-                "error.html",
-                language=language,
-                user=user,
-                status_code=503,
-                message="dashboard.error.unavailable",
-                filters=state,
+            return error_page(
+                request, language, user, 503, "dashboard.error.unavailable", filters=state
             )
         except VecuError as exc:  # invalid filters (AnalyticsError) and the like
             log.info("dashboard page %s: %s", name, exc)
-            return render(
-                request,
-                "error.html",
-                language=language,
-                user=user,
-                status_code=400,
-                message="dashboard.error.bad_filters",
-                filters=state,
+            return error_page(
+                request, language, user, 400, "dashboard.error.bad_filters", filters=state
             )
         except Exception:
             log.exception("dashboard page %s failed", name)
-            return render(
-                request,
-                "error.html",
-                language=language,
-                user=user,
-                status_code=503,
-                message="dashboard.error.unexpected",
-                filters=state,
+            return error_page(
+                request, language, user, 503, "dashboard.error.unexpected", filters=state
             )
         if csv:
             filename = f"vecu-{name}{'-' + touchpoint if touchpoint else ''}.csv"
@@ -494,15 +481,7 @@ def build_router() -> APIRouter:
         params = request.query_params
         view = InboxFilters.read(params, services.company, user)
         if view is None:
-            return render(
-                request,
-                "error.html",
-                language=language,
-                user=user,
-                status_code=403,
-                message="dashboard.error.forbidden",
-                filters=FilterState(),
-            )
+            return error_page(request, language, user, 403, "dashboard.error.forbidden")
         from bot.alerts.inbox import open_alerts
 
         try:
@@ -511,15 +490,7 @@ def build_router() -> APIRouter:
             )
         except StorageError:
             log.exception("dashboard inbox: database failure")
-            return render(
-                request,
-                "error.html",
-                language=language,
-                user=user,
-                status_code=503,
-                message="dashboard.error.unavailable",
-                filters=FilterState(),
-            )
+            return error_page(request, language, user, 503, "dashboard.error.unavailable")
         return render(
             request,
             "inbox.html",
@@ -554,12 +525,9 @@ def build_router() -> APIRouter:
 
         if form is None or not csrf_ok(request, form):
             return again(error="csrf")
-        try:
-            transition = Transition(action)
-        except ValueError:
+        if action not in INBOX_ACTIONS:
             return again(error="invalid_transition", ref=str(feedback_id))
-        if transition is Transition.REOPEN:
-            return again(error="invalid_transition", ref=str(feedback_id))
+        transition = Transition(action)
         try:
             state = await run_in_threadpool(current, feedback_id, services=services)
             if not user.sees_team(state.team):
@@ -618,16 +586,9 @@ class InboxFilters:
         return cls("", status, tuple(user.teams))
 
 
-_NOTICES = frozenset(
-    {
-        "acknowledge",
-        "resolve",
-        "reassign",
-        "already_acknowledge",
-        "already_resolve",
-        "already_reassign",
-    }
-)
+INBOX_ACTIONS = ("acknowledge", "resolve", "reassign")
+"""The workflow transitions the inbox offers (reopening a resolved alert is not in the inbox)."""
+_NOTICES = frozenset({*INBOX_ACTIONS, *(f"already_{action}" for action in INBOX_ACTIONS)})
 _ERRORS = frozenset(
     {"csrf", "forbidden", "invalid_transition", "unknown_team", "not_found", "unavailable"}
 )

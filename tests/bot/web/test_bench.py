@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,17 +13,11 @@ from fastapi.testclient import TestClient
 from bot.web.app import create_app
 from bot.web.rasa import FakeRasaClient
 
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "bench_chat.py"
-
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_chat", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_chat"] = module
-    spec.loader.exec_module(module)
-    return module
+    """bench/bench_chat.py (the repository root is on the path: pyproject's pythonpath)."""
+    return importlib.import_module("bench.bench_chat")
 
 
 def test_the_mix_is_bilingual_with_ratings_and_fresh_conversations(bench: ModuleType) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
+import importlib
 import os
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -16,17 +14,11 @@ import pytest
 from bot.web.app import create_app
 from bot.web.rasa import FakeRasaClient
 
-SCRIPT = Path(__file__).resolve().parents[3] / "bench" / "bench_load.py"
-
 
 @pytest.fixture(scope="module")
 def bench_load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_load", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_load"] = module
-    spec.loader.exec_module(module)
-    return module
+    """bench/bench_load.py (the repository root is on the path: pyproject's pythonpath)."""
+    return importlib.import_module("bench.bench_load")
 
 
 def test_percentiles_and_cpu_of_this_process(bench_load: ModuleType) -> None:

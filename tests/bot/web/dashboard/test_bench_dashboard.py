@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -14,17 +12,11 @@ import pytest
 from bot.company import Company, load_company
 from bot.settings import ROOT
 
-BENCH = Path(__file__).resolve().parents[4] / "bench" / "bench_dashboard.py"
-
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_dashboard", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_dashboard"] = module
-    spec.loader.exec_module(module)
-    return module
+    """bench/bench_dashboard.py (the repository root is on the path: pyproject's pythonpath)."""
+    return importlib.import_module("bench.bench_dashboard")
 
 
 @pytest.fixture(scope="module")
