@@ -236,6 +236,11 @@ def build_router() -> APIRouter:
         except SessionExpired:
             return _login_redirect(request, expired=True)
 
+    async def signed_in(request: Request) -> Any:
+        """The logged-in user, or the response that sends the browser to log in."""
+        user = await user_or_redirect(request)
+        return _login_redirect(request) if user is None else user
+
     # ---- assets ---------------------------------------------------------------------------
     assets: dict[str, tuple[Callable[[], Path], str]] = {
         "plotly.min.js": (plotly_js_path, "text/javascript"),
@@ -343,9 +348,7 @@ def build_router() -> APIRouter:
         csv: bool = False,
     ) -> Response:
         language = page_language(request)
-        user = await user_or_redirect(request)
-        if user is None:
-            return _login_redirect(request)
+        user = await signed_in(request)
         if isinstance(user, Response):
             return user
         services = services_of(request)
@@ -472,9 +475,7 @@ def build_router() -> APIRouter:
     @router.get("/inbox")
     async def inbox(request: Request) -> Response:
         language = page_language(request)
-        user = await user_or_redirect(request)
-        if user is None:
-            return _login_redirect(request)
+        user = await signed_in(request)
         if isinstance(user, Response):
             return user
         services = services_of(request)
@@ -509,9 +510,7 @@ def build_router() -> APIRouter:
         from bot.errors import WorkflowError
 
         language = page_language(request)
-        user = await user_or_redirect(request)
-        if user is None:
-            return _login_redirect(request)
+        user = await signed_in(request)
         if isinstance(user, Response):
             return user
         services = services_of(request)
