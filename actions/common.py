@@ -119,6 +119,24 @@ def latest_text(tracker: Tracker) -> str:
     return "" if text.startswith("/") else text
 
 
+def message_id_of(tracker: Tracker, text: Any) -> str | None:
+    """The channel's id of the (latest) user message whose own words ``text`` is.
+
+    A record made with it is stored once even if the channel already recorded that message
+    itself (Rasa was late, see :mod:`bot.web.chat`); a form's answer recorded turns later
+    finds the id of the message that carried it. ``None`` when no message of the tracker
+    has these words, or when the channel gave no id.
+    """
+    if not isinstance(text, str) or not text or text.startswith("/"):
+        return None
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and event.get("text") == text:
+            metadata = event.get("metadata") or (event.get("parse_data") or {}).get("metadata")
+            found = metadata.get("message_id") if isinstance(metadata, Mapping) else None
+            return found if isinstance(found, str) and found else None
+    return None
+
+
 def latest_intent(tracker: Tracker) -> str | None:
     """The NLU intent of the latest user message, if any."""
     intent: Mapping[str, Any] = tracker.latest_message.get("intent") or {}

@@ -32,6 +32,7 @@ from actions.common import (
     latest_entity,
     latest_intent,
     latest_text,
+    message_id_of,
     team_label,
 )
 from bot.errors import VecuError
@@ -135,9 +136,11 @@ class ActionRecordFeedback(Action):
                 dispatcher.utter_message(response="utter_decline_noted")
                 return [*reset, SlotSet(FEEDBACK_NEGATIVE, False), SlotSet(TOUCHPOINT, None)]
             comment = ""  # a rating without words
+        text = comment if isinstance(comment, str) else latest_text(tracker)
         message = Message(
             conversation_id=ctx.conversation_id,
-            text=comment if isinstance(comment, str) else latest_text(tracker),
+            text=text,
+            message_id=message_id_of(tracker, text),
             language=ctx.language,
             audience=ctx.audience,
             channel=ctx.channel,

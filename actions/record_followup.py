@@ -25,6 +25,7 @@ from actions.common import (
     latest_entity,
     latest_intent,
     latest_text,
+    message_id_of,
 )
 from bot.errors import VecuError
 from bot.feedback import Kind, Message, record
@@ -49,9 +50,11 @@ class ActionRecordFollowup(Action):
         if answer == SKIPPED:  # declined (already recorded): nothing to add for the team
             dispatcher.utter_message(response="utter_decline_noted")
             return [SlotSet(FOLLOWUP, None)]
+        text = answer if isinstance(answer, str) else latest_text(tracker)
         message = Message(
             conversation_id=ctx.conversation_id,
-            text=answer if isinstance(answer, str) else latest_text(tracker),
+            text=text,
+            message_id=message_id_of(tracker, text),
             language=ctx.language,
             audience=ctx.audience,
             channel=ctx.channel,

@@ -28,6 +28,7 @@ from actions.common import (
     context,
     latest_entity,
     latest_text,
+    message_id_of,
 )
 from bot.errors import VecuError
 from bot.feedback import Audience, Kind, Message, RatingScale, record, valid_rating
@@ -93,13 +94,11 @@ class ActionRecordPulse(Action):
                 dispatcher.utter_message(response="utter_decline_noted")
                 return reset
             text = ""
+        text = text if isinstance(text, str) else latest_text(tracker)
         main, engagement = pulse_messages(
-            ctx,
-            text if isinstance(text, str) else latest_text(tracker),
-            enps,
-            engagement_rating,
-            latest_entity(tracker, TOUCHPOINT),
+            ctx, text, enps, engagement_rating, latest_entity(tracker, TOUCHPOINT)
         )
+        main = replace(main, message_id=message_id_of(tracker, text))
         try:
             await asyncio.to_thread(_record_pulse, main, engagement)
         except VecuError:

@@ -16,7 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import FEEDBACK_ID, context, latest_intent, latest_text
+from actions.common import FEEDBACK_ID, context, latest_intent, latest_text, message_id_of
 from actions.record_feedback import record_and_reply
 from bot.feedback import Kind, Message
 from bot.language import detect_any
@@ -45,6 +45,7 @@ class ActionUnclearMessage(Action):
         message = Message(
             conversation_id=ctx.conversation_id,
             text=text,
+            message_id=message_id_of(tracker, text),
             language=ctx.language,
             audience=ctx.audience,
             channel=ctx.channel,

@@ -93,6 +93,10 @@ class Message:
         mentions: every touchpoint entity NLU found in the message (``touchpoint`` is the
             last one); they compete with the keywords, and the ones that lose are stored as
             the message's other touchpoints, their teams told.
+        message_id: the channel's id of the message whose words ``text`` is (web request id,
+            Telegram message id), unique with the conversation: recording the same message
+            twice (the web app's fallback, then a late Rasa) returns the first record.
+            ``None`` when ``text`` is not one message's own words.
     """
 
     conversation_id: str
@@ -109,6 +113,7 @@ class Message:
     context_touchpoint: str | None = None
     member_team: str | None = None
     mentions: tuple[str, ...] = ()
+    message_id: str | None = None
 
 
 ABOUT_CUSTOMER_TOUCHPOINT = frozenset({Kind.EXPECTATION, Kind.PROPOSED, Kind.MIRROR})
@@ -201,6 +206,8 @@ RATING_RANGES: dict[RatingScale, tuple[int, int]] = {
 _KEEP_CONTROLS = {"\n", "\t"}
 ALSO_KIND = "also"
 """The outbox ``kind`` telling a team that a message handled by another team names theirs too."""
+MESSAGE_ID_LENGTH = 64
+"""Longest stored message id (longer ones are hashed, like conversation ids)."""
 
 
 def clean_text(text: str, max_length: int) -> tuple[str, int, bool]:
@@ -298,7 +305,7 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
     Raises:
         StorageError: the database refused the write (the caller must tell the user).
     """
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
     from bot.alerts.outbox import enqueue
     from bot.i18n import normalize_language
@@ -310,6 +317,10 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
 
     services = services or get_services()
     company = services.company
+    conversation_id = _safe_id(message.conversation_id, 128)
+    message_id = _safe_id(message.message_id, MESSAGE_ID_LENGTH) if message.message_id else None
+    if message_id is not None and (first := _recorded(services, conversation_id, message_id)):
+        return first
     text, original_length, truncated = clean_text(
         message.text or "", services.settings.max_text_length
     )
@@ -382,7 +393,8 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
             confidential = decision.confidential or bool(parent and parent.confidential)
             told = decision.alert is not None and decision.team is not None
             row = FeedbackRecord(
-                conversation_id=_safe_id(message.conversation_id, 128),
+                conversation_id=conversation_id,
+                message_id=message_id,
                 audience=audience.value,
                 channel=_safe_id(message.channel or "unknown", 32),
                 language=stored_language(text, normalize_language(message.language)),
@@ -446,9 +458,46 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
                 also_told = _tell_other_teams(
                     session, row, match.others, decision.team, decision.alert, company, now
                 )
+    except IntegrityError:
+        # Another process recorded the same message between our check and our write.
+        if message_id is not None and (first := _recorded(services, conversation_id, message_id)):
+            return first
+        raise StorageError("the feedback could not be stored: IntegrityError") from None
     except SQLAlchemyError as exc:
         raise StorageError(f"the feedback could not be stored: {exc.__class__.__name__}") from exc
     return _outcome(row, told=told, also_told=also_told)
+
+
+def _recorded(services: Services, conversation_id: str, message_id: str) -> Outcome | None:
+    """The outcome of the record already made of this message, if any."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import selectinload
+
+    from bot.storage.models import FeedbackRecord
+
+    query = (
+        select(FeedbackRecord)
+        .where(
+            FeedbackRecord.conversation_id == conversation_id,
+            FeedbackRecord.message_id == message_id,
+        )
+        .options(selectinload(FeedbackRecord.alerts))
+    )
+    try:
+        with services.sessions() as session:
+            row = session.scalars(query).first()
+            if row is None:
+                return None
+            teams = [alert.team for alert in row.alerts]
+            told = row.team is not None and row.team in teams
+            also = tuple(dict.fromkeys(t for t in teams if t != row.team))
+            _log.info(
+                "message %s of %s was already recorded (%s)", message_id, conversation_id, row.id
+            )
+            return _outcome(row, told=told, also_told=also)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"the feedback could not be read: {exc.__class__.__name__}") from exc
 
 
 def _tell_other_teams(

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     model_threads: int = Field(default=1, alias="VECU_MODEL_THREADS")
     api_token: str = Field(default=PLACEHOLDER, alias="VECU_API_TOKEN")
     secret_key: str = Field(default=PLACEHOLDER, alias="VECU_SECRET_KEY")
+    redis_url: str = Field(default="", alias="VECU_REDIS_URL")
     rasa_url: str = Field(default="http://127.0.0.1:5005", alias="RASA_URL")
     rasa_token: str = Field(default=PLACEHOLDER, alias="RASA_TOKEN")
     actions_url: str = Field(default="http://127.0.0.1:5055", alias="ACTIONS_URL")

@@ -112,6 +112,7 @@ class FeedbackRecord(Base):
     """One received message, as stored."""
 
     __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("conversation_id", "message_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(String(128), index=True)
@@ -157,6 +158,10 @@ class FeedbackRecord(Base):
     # (the primary one first; NULL when the message names at most one).
     mixed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     touchpoints: Mapped[list[str] | None] = mapped_column(JSON)
+    # issue 18 (migration 0007): the channel's id of the message these are the words of, unique
+    # with the conversation, so a message recorded by the web app's fallback and then by a late
+    # Rasa is stored once (NULL: not one message's own words; never deduplicated).
+    message_id: Mapped[str | None] = mapped_column(String(64))
 
     decisions: Mapped[list[RoutingDecisionRecord]] = relationship(
         back_populates="feedback", cascade="all, delete-orphan", passive_deletes=True

@@ -20,6 +20,8 @@ Routes:
 - ``GET /api/v1/privacy/persons/{id}/export``, ``POST /api/v1/privacy/persons/{id}/erase``:
   a person's rights of access and erasure (token, audited); see :mod:`bot.web.privacy`.
 - ``GET /healthz``: Rasa, action server and database; 200 or 503 naming what failed.
+- ``GET /livez``: this process answers (a balancer's check: a web replica still answers,
+  with its apology and fallback record, when Rasa or the database is down).
 - ``GET /api/v1/metrics``: every dashboard number as JSON (k-anonymity applied); see
   :mod:`bot.web.metrics_api`.
 - ``/dashboard/*``: the dashboard (login, pages, CSV), see :mod:`bot.web.dashboard.routes`.
@@ -425,6 +427,11 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
             log.exception("feedback query failed")
             raise ApiError(503, "unavailable", t("web.api.unavailable", API_LANGUAGE)) from None
         return JSONResponse({"items": [feedback_item(v) for v in views]})
+
+    @app.get("/livez")
+    async def livez() -> JSONResponse:
+        """This process answers (no dependency is checked)."""
+        return JSONResponse({"status": "ok"})
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -15,6 +15,9 @@ REST channel:
   ``{"language": "en"}`` (sent by the language switch action) updates the language
   reported to the page;
 - **privacy**: Rasa only ever sees :func:`bot.privacy.pseudonym` of the page's id;
+- **once**: each message gets an id (the client's ``message_id`` when it sends a fit one,
+  else a new one), given to Rasa in its metadata and to the fallback record, so a message
+  recorded here because Rasa was late and then recorded by Rasa's action is stored once;
 - **failure**: when the action server does not answer its health check (checked before
   each message: with a dead action server Rasa still answers, e.g. its fallback utterance,
   and the feedback would be lost), when Rasa is down (unreachable, timeout, 5xx) or when it
@@ -29,7 +32,9 @@ Texts shown to the user come from the ``web.chat.*`` catalogue keys (``bot/local
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -53,6 +58,8 @@ CHANNEL = "web"
 API_LANGUAGE = "en"
 """Language of the technical ``error.message`` of API answers (for developers)."""
 MAX_CONVERSATION_ID_LENGTH = 200
+MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
+"""A message id a client may give (else the gateway makes one)."""
 _KEPT_CONTROL = frozenset("\n\t")
 
 
@@ -97,6 +104,7 @@ class ChatRequest(BaseModel):
     text: str = ""
     language: str | None = None
     audience: str | None = None
+    message_id: str | None = None
 
     @field_validator("conversation_id", mode="before")
     @classmethod
@@ -122,6 +130,14 @@ class ChatRequest(BaseModel):
     @classmethod
     def _optional_str(cls, value: Any) -> str | None:
         return value if isinstance(value, str) else None
+
+    @field_validator("message_id", mode="before")
+    @classmethod
+    def _message_id(cls, value: Any) -> str | None:
+        """A client's own id of the message (a retry sends it again); ignored when unfit."""
+        if isinstance(value, str) and MESSAGE_ID.fullmatch(value):
+            return value
+        return None
 
 
 class InvalidChatRequest(ValueError):
@@ -327,7 +343,13 @@ async def handle_chat(
     notices = [Reply(text=t("web.chat.truncated", language, limit=limit))] if truncated else []
 
     sender = web_pseudonym(request.conversation_id, ctx.settings)
-    metadata: dict[str, Any] = {"language": language, "audience": str(audience), "channel": CHANNEL}
+    message_id = request.message_id or uuid.uuid4().hex
+    metadata: dict[str, Any] = {
+        "language": language,
+        "audience": str(audience),
+        "channel": CHANNEL,
+        "message_id": message_id,
+    }
     if truncated:
         metadata.update(truncated=True, original_length=len(text))
 
@@ -358,6 +380,7 @@ async def handle_chat(
                 language=language,
                 audience=audience,
                 channel=CHANNEL,
+                message_id=message_id,
             ),
         )
     apology = [Reply(text=t("web.chat.unavailable", language))]

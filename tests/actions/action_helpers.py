@@ -37,8 +37,20 @@ def make_tracker(
     entities: Sequence[tuple[str, Any]] = (),
     slots: Mapping[str, Any] | None = None,
     sender: str = "p_0123456789abcdef",
+    message_id: str | None = None,
+    earlier: Sequence[tuple[str, str]] = (),
 ) -> Tracker:
-    """A tracker whose latest user message is ``text`` (with ``intent`` and ``entities``)."""
+    """A tracker whose latest user message is ``text`` (with ``intent`` and ``entities``).
+
+    ``message_id`` is the id the channel gave that message (metadata); ``earlier`` are
+    ``(text, message_id)`` user messages before it.
+    """
+    metadata = {"message_id": message_id} if message_id else {}
+    users = [*earlier, (text, message_id or "")] if text else list(earlier)
+    events = [
+        {"event": "user", "text": said, "metadata": {"message_id": said_id} if said_id else {}}
+        for said, said_id in users
+    ]
     return Tracker(
         sender_id=sender,
         slots=dict(slots or {}),
@@ -46,8 +58,9 @@ def make_tracker(
             "text": text,
             "intent": {"name": intent, "confidence": 0.99} if intent else {},
             "entities": [{"entity": name, "value": value} for name, value in entities],
+            "metadata": metadata,
         },
-        events=[],
+        events=events,
         paused=False,
         followup_action=None,
         active_loop={},

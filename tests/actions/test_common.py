@@ -13,6 +13,7 @@ from actions.common import (
     context,
     latest_entity,
     latest_text,
+    message_id_of,
     supported_language,
     team_label,
 )
@@ -68,3 +69,13 @@ def test_team_label_in_both_languages(services: Services) -> None:
     assert team_label("customer_care", "en") == "Customer care"
     assert team_label(None, "fr") is None
     assert team_label("nobody", "fr") is None
+
+
+def test_message_id_of_finds_the_message_that_carried_the_words() -> None:
+    tracker = make_tracker("4", message_id="m-2", earlier=[("le colis était en retard", "m-1")])
+    assert message_id_of(tracker, "4") == "m-2"
+    assert message_id_of(tracker, "le colis était en retard") == "m-1"  # a form's earlier answer
+    assert message_id_of(tracker, "never said") is None
+    assert message_id_of(tracker, "") is None and message_id_of(tracker, None) is None
+    assert message_id_of(make_tracker('/rate{"rating": 4}', message_id="m-3"), "/rate") is None
+    assert message_id_of(make_tracker("bonjour"), "bonjour") is None  # the channel gave no id

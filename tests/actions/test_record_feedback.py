@@ -229,3 +229,23 @@ async def test_another_language_is_stored_as_other_and_answered_in_both(
     assert stored.language == "other" and stored.team == "customer_care"
     assert dispatcher.messages[0]["response"] == "utter_other_language"
     assert slot_events(events)["feedback_negative"] is False  # no follow-up in French
+
+
+async def test_a_message_the_web_app_already_recorded_is_not_stored_again(
+    services: Services,
+) -> None:
+    """Rasa was late: the web app recorded the message itself, then the action runs."""
+    from bot.feedback import Message, record
+
+    services.scorer = ANGRY
+    text = "Mon colis est arrivé écrasé, c'est inacceptable !"
+    first = record(Message(conversation_id="p_0123456789abcdef", text=text, language="fr",
+                           channel="web", message_id="web-msg-0001"))  # fmt: skip
+    dispatcher, events = await _run(
+        text, intent="complain", slots={"language": "fr"}, message_id="web-msg-0001"
+    )
+    [stored] = query(conversation_id="p_0123456789abcdef")
+    assert stored.id == first.feedback_id == slot_events(events)["feedback_id"]
+    assert responses(dispatcher) == ["utter_feedback_negative"]
+    await _run(text, intent="complain", slots={"language": "fr"}, message_id="web-msg-0002")
+    assert len(query(conversation_id="p_0123456789abcdef")) == 2  # another message, same words

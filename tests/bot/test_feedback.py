@@ -496,3 +496,67 @@ def test_a_mixed_message_is_an_issue_with_the_shipped_model(
     assert [a.kind for a in rows(services, AlertOutboxRecord)] == ["issue"]
     praise = record(msg("The cashier was lovely, thank you!", language="en"), services=services)
     assert not praise.mixed and not praise.negative
+
+
+# ---- issue 18: a message is stored once, whoever records it ------------------------------------
+
+
+def test_the_same_message_recorded_twice_is_stored_once(make_services: Any, fakes: Any) -> None:
+    services = make_services(fakes.ANGRY)
+    text = "Hi, I was charged twice on my last invoice and nobody answers the phone"
+    first = record(msg(text, language="en", message_id="m-0001"), services=services)
+    again = record(msg(text, language="en", message_id="m-0001"), services=services)
+
+    assert again == first  # same row, same teams told
+    assert again.also_told == ("customer_care",)
+    [stored] = rows(services, FeedbackRecord)
+    assert stored.message_id == "m-0001"
+    assert len(rows(services, AlertOutboxRecord)) == 2  # no second round of alerts
+    assert len(rows(services, RoutingDecisionRecord)) == 1
+
+
+def test_message_ids_are_per_conversation_and_optional(make_services: Any, fakes: Any) -> None:
+    services = make_services(fakes.ANGRY)
+    record(msg(FLAGSHIP, message_id="m-0001"), services=services)
+    record(msg(FLAGSHIP, message_id="m-0002"), services=services)
+    record(msg(FLAGSHIP, conversation_id="p_conv2", message_id="m-0001"), services=services)
+    record(msg(FLAGSHIP), services=services)
+    record(msg(FLAGSHIP), services=services)  # no id: the same words twice are two messages
+    assert len(rows(services, FeedbackRecord)) == 5
+
+
+def test_a_long_message_id_is_hashed_and_still_deduplicated(make_services: Any, fakes: Any) -> None:
+    services = make_services(fakes.ANGRY)
+    long_id = "x" * 300
+    first = record(msg(FLAGSHIP, message_id=long_id), services=services)
+    assert record(msg(FLAGSHIP, message_id=long_id), services=services) == first
+    [stored] = rows(services, FeedbackRecord)
+    assert stored.message_id is not None and len(stored.message_id) == 64
+
+
+def test_concurrent_records_of_one_message_store_it_once(make_services: Any, fakes: Any) -> None:
+    """Two processes (web fallback, late Rasa) write the same message at the same moment."""
+    import threading
+
+    services = make_services(fakes.ANGRY)
+    start = threading.Barrier(4)
+    outcomes: list[Any] = []
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        start.wait()
+        try:
+            outcomes.append(record(msg(FLAGSHIP, message_id="m-race"), services=services))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # SQLite serialises writers (a busy writer may give up: StorageError, the caller apologises)
+    assert all(isinstance(exc, StorageError) for exc in errors), errors
+    assert outcomes and len({o.feedback_id for o in outcomes}) == 1
+    assert len(rows(services, FeedbackRecord)) == 1
+    assert len(rows(services, AlertOutboxRecord)) == 1

@@ -13,8 +13,7 @@ per bot (one bot per audience: customer, employee). Its handlers live in
 - **buttons**: Rasa buttons become an inline keyboard whose ``callback_data`` is the
   payload; a press sends the payload to Rasa, answers the callback query and closes the
   pressed keyboard. Telegram limits ``callback_data`` to 64 bytes: a longer payload is
-  replaced by a short id kept in an in-memory map (bounded, per bot), so a button of a
-  very old message may stop working after a restart or many newer buttons.
+  replaced by a short id kept in the shared store for ``PAYLOAD_TTL_S``.
 - **other content** (photos, stickers, voice, files…): a polite reply in the user's
   language (catalogue ``telegram.*``), nothing sent to Rasa.
 - **closed loop**: the private chat id is kept as the person's contact route
@@ -25,12 +24,14 @@ per bot (one bot per audience: customer, employee). Its handlers live in
   silent the user gets an apology and their text is recorded directly with
   :func:`bot.feedback.record` (via :func:`bot.web.chat.record_directly`), so nothing is lost.
 - **flow control**: duplicate ``update_id`` s (Telegram retries a webhook it thinks failed)
-  are processed once, remembered in a bounded in-memory LRU per bot; updates of one chat
-  are handled one at a time, in order (a lock per chat); a token bucket per chat
-  (``TELEGRAM_RATE_PER_MINUTE``) answers a flood with one notice, then silence until it
-  refills (the state of idle chats is forgotten past ``KEPT_CHATS``). All of this state
-  is in memory: a deployment with several web processes would
-  need it in the database (out of scope for now).
+  are processed once; updates of one chat are handled one at a time, in order (a lock per
+  chat); at most ``TELEGRAM_RATE_PER_MINUTE`` messages per chat in any minute, a flood
+  answered with one notice, then silence until the minute has passed. This state lives in
+  :mod:`bot.shared`: in memory for one web process, in Redis (``VECU_REDIS_URL``) when
+  several web replicas receive the same bot's updates, so a retry or the next message of a
+  chat landing on another replica is still deduplicated, ordered and counted.
+- **once**: the message id given to Rasa and to the fallback record is the update's, so a
+  message recorded here while Rasa was late is not stored again by Rasa's action.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ from bot.channels.telegram.text import split_message
 from bot.errors import UpstreamError
 from bot.feedback import Audience, Message
 from bot.i18n import normalize_language, t
+from bot.shared import MemoryState, SharedState, shared_state
 from bot.web.chat import Recorder, clean_text, record_directly
 from bot.web.rasa import RasaClient, RasaMessage
 
@@ -82,12 +84,16 @@ MAX_CALLBACK_DATA_BYTES = 64
 """Telegram's limit on a button's ``callback_data``."""
 SHORT_PAYLOAD_PREFIX = "k:"
 """Prefix of the short ids standing for payloads too long for ``callback_data``."""
-SEEN_UPDATES = 4096
-"""How many recent ``update_id`` s each bot remembers to drop retries."""
+UPDATE_TTL_S = 24 * 3600.0
+"""How long an ``update_id`` is remembered (Telegram keeps undelivered updates 24 hours)."""
+RATE_WINDOW_S = 60.0
+"""The window of ``TELEGRAM_RATE_PER_MINUTE``."""
 KEPT_CHATS = 10_000
-"""Above this many chats in memory, the idle ones are forgotten (their state is at rest)."""
-KEPT_PAYLOADS = 10_000
-"""How many long payloads each bot remembers behind short ids."""
+"""How many chats' contact routes each bot remembers having saved (a cache)."""
+PAYLOAD_TTL_S = 30 * 24 * 3600.0
+"""How long a long payload is remembered behind its short id."""
+CHAT_LOCK_TTL_S = 120.0
+"""Longest a chat waits for its previous update (a crashed replica's lock expires)."""
 BOT_API_CONNECTIONS = 32
 """HTTP connections each bot keeps to the Bot API (concurrent replies to different chats)."""
 TYPING_REFRESH_S = 4.0
@@ -107,42 +113,6 @@ def telegram_pseudonym(user_id: int, settings: Settings) -> str:
     return pseudonym(str(user_id), channel=CHANNEL, secret=secret_key(settings))
 
 
-class TokenBucket:
-    """A token bucket: ``capacity`` tokens, refilled at ``capacity`` per ``period_s``.
-
-    Args:
-        capacity: the burst allowed (and the number of tokens per period).
-        period_s: the refill period in seconds.
-        clock: a monotonic clock in seconds (tests pass their own).
-    """
-
-    def __init__(
-        self, capacity: int, period_s: float = 60.0, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.capacity = max(1, capacity)
-        self.rate = self.capacity / period_s
-        self.clock = clock
-        self.tokens = float(self.capacity)
-        self.updated = clock()
-
-    def take(self) -> bool:
-        """Take one token; ``False`` when the bucket is empty."""
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-
-@dataclass
-class _ChatState:
-    lock: asyncio.Lock
-    bucket: TokenBucket
-    notified: bool = False
-
-
 @dataclass
 class TelegramGateway:
     """The handlers of one bot and their in-memory state (see the module docstring).
@@ -153,7 +123,8 @@ class TelegramGateway:
         settings: the settings (pseudonym key, rate limit).
         services: the services given to the fallback recorder (``None``: process-wide).
         record: the fallback recorder (default :func:`bot.feedback.record`).
-        clock: the monotonic clock of the rate limit.
+        clock: the clock of the rate limit (seconds; wall time, shared by replicas).
+        store: the flow-control state (:func:`bot.shared.shared_state`).
     """
 
     audience: Audience
@@ -161,57 +132,46 @@ class TelegramGateway:
     settings: Settings
     services: Services | None = None
     record: Recorder = _default_record
-    clock: Callable[[], float] = time.monotonic
-    _seen: OrderedDict[int, None] = field(default_factory=OrderedDict)
-    _chats: dict[int, _ChatState] = field(default_factory=dict)
-    _payloads: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    clock: Callable[[], float] = time.time
+    store: SharedState = field(default_factory=MemoryState)
     _routes: OrderedDict[tuple[int, str], None] = field(default_factory=OrderedDict)
 
     # -- state -------------------------------------------------------------------------
 
+    def _key(self, kind: str, name: object) -> str:
+        return f"telegram:{self.audience}:{kind}:{name}"
+
     def first_time(self, update_id: int) -> bool:
         """Remember ``update_id``; ``False`` when it was already seen (a retry)."""
-        if update_id in self._seen:
-            self._seen.move_to_end(update_id)
+        return self.store.first(self._key("update", update_id), UPDATE_TTL_S)
+
+    def allowed(self, chat_id: int) -> bool:
+        """Count one message of ``chat_id``; ``False`` when over the rate limit."""
+        key, now = self._key("rate", chat_id), self.clock()
+        if (
+            len(self.store.events(key, now, RATE_WINDOW_S))
+            >= self.settings.telegram_rate_per_minute
+        ):
             return False
-        self._seen[update_id] = None
-        while len(self._seen) > SEEN_UPDATES:
-            self._seen.popitem(last=False)
+        self.store.add_event(key, now, RATE_WINDOW_S)
         return True
 
-    def _chat(self, chat_id: int) -> _ChatState:
-        state = self._chats.get(chat_id)
-        if state is None:
-            if len(self._chats) >= KEPT_CHATS:
-                self._forget_idle_chats()
-            bucket = TokenBucket(self.settings.telegram_rate_per_minute, clock=self.clock)
-            state = self._chats[chat_id] = _ChatState(asyncio.Lock(), bucket)
-        return state
-
-    def _forget_idle_chats(self) -> None:
-        """Drop the state of chats that are idle: not locked and with a full bucket."""
-        for chat_id, state in list(self._chats.items()):
-            bucket = state.bucket
-            full = (
-                bucket.tokens + (bucket.clock() - bucket.updated) * bucket.rate >= bucket.capacity
-            )
-            if not state.lock.locked() and full:
-                del self._chats[chat_id]
+    def chat_lock(self, chat_id: int) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held while one update of ``chat_id`` is handled (across replicas)."""
+        return self.store.lock(self._key("chat", chat_id), CHAT_LOCK_TTL_S)
 
     def callback_data(self, payload: str) -> str:
         """The ``callback_data`` of a button: the payload, or a short id when too long."""
         if len(payload.encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
             return payload
         key = SHORT_PAYLOAD_PREFIX + secrets.token_urlsafe(12)
-        self._payloads[key] = payload
-        while len(self._payloads) > KEPT_PAYLOADS:
-            self._payloads.popitem(last=False)
+        self.store.put(self._key("payload", key), payload, PAYLOAD_TTL_S)
         return key
 
     def payload(self, data: str) -> str | None:
         """The payload a pressed button stands for (``None``: a forgotten short id)."""
         if data.startswith(SHORT_PAYLOAD_PREFIX):
-            return self._payloads.get(data)
+            return self.store.get(self._key("payload", data))
         return data
 
     def keyboard(self, buttons: list[Any]) -> InlineKeyboardMarkup | None:
@@ -242,12 +202,10 @@ class TelegramGateway:
         chat = update.effective_chat
         if chat is None or chat.type != ChatType.PRIVATE:
             return  # the other handlers only answer private chats
-        state = self._chat(chat.id)
-        if state.bucket.take():
-            state.notified = False
+        if self.allowed(chat.id):
             return
-        if not state.notified:
-            state.notified = True
+        minute = int(self.clock() // RATE_WINDOW_S)  # one notice per minute of a flood
+        if self.store.first(self._key("limited", f"{chat.id}:{minute}"), RATE_WINDOW_S):
             language = self._language(update)
             await context.bot.send_message(chat.id, t("telegram.rate_limited", language))
         if update.callback_query is not None:
@@ -271,7 +229,7 @@ class TelegramGateway:
         chat = update.effective_chat
         if chat is None:
             return
-        async with self._chat(chat.id).lock:
+        async with self.chat_lock(chat.id):
             await context.bot.send_message(chat.id, t("telegram.not_text", self._language(update)))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -324,8 +282,14 @@ class TelegramGateway:
             return
         language = self._language(update)
         sender = telegram_pseudonym(user.id, self.settings)
-        metadata = {"language": language, "audience": str(self.audience), "channel": CHANNEL}
-        async with self._chat(chat.id).lock:
+        message_id = f"tg-{self.audience}-{update.update_id}"
+        metadata = {
+            "language": language,
+            "audience": str(self.audience),
+            "channel": CHANNEL,
+            "message_id": message_id,
+        }
+        async with self.chat_lock(chat.id):
             await self._remember_route(sender, chat.id, language)
             with contextlib.suppress(Exception):
                 await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
@@ -338,7 +302,9 @@ class TelegramGateway:
                     await typing
             sent = await self._send_replies(context, chat.id, messages)
             if not sent:
-                await self._apologise(context, chat.id, sender, text, language, is_payload)
+                await self._apologise(
+                    context, chat.id, sender, text, language, is_payload, message_id
+                )
 
     async def _remember_route(self, sender: str, chat_id: int, language: str) -> None:
         """Keep how to reach this person back (closed loop), once per chat and language."""
@@ -391,6 +357,7 @@ class TelegramGateway:
         text: str,
         language: str,
         is_payload: bool,
+        message_id: str,
     ) -> None:
         """Rasa gave nothing: record the user's words directly, then apologise."""
         kept = False
@@ -401,6 +368,7 @@ class TelegramGateway:
                 language=language,
                 audience=self.audience,
                 channel=CHANNEL,
+                message_id=message_id,
             )
             kept = await record_directly(message, record=self.record, services=self.services)
         keys = ["telegram.unavailable"] + (["telegram.kept"] if kept else []) + ["telegram.retry"]
@@ -432,7 +400,7 @@ def build_application(
         request: the Bot API transport (tests pass an offline fake).
         services: the services of the fallback recorder (tests).
         record: the fallback recorder (default :func:`bot.feedback.record`).
-        clock: the monotonic clock of the rate limit (tests).
+        clock: the clock of the rate limit (tests).
         polling: build an updater for :meth:`Application.run_polling` (development);
             webhook mode (the default) has none: the web app feeds the updates.
         team_actions: also handle the team alerts' workflow buttons (the employee bot
@@ -454,7 +422,13 @@ def build_application(
     if not polling:
         builder = builder.updater(None)
     application = builder.concurrent_updates(True).build()
-    gateway = TelegramGateway(audience=audience, rasa=rasa, settings=settings, services=services)
+    gateway = TelegramGateway(
+        audience=audience,
+        rasa=rasa,
+        settings=settings,
+        services=services,
+        store=shared_state(settings),
+    )
     if record is not None:
         gateway.record = record
     if clock is not None:

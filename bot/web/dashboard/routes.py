@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.errors import StorageError, VecuError
 from bot.i18n import LANGUAGES
+from bot.shared import shared_state
 from bot.web.dashboard.access import current_user, services_of
 from bot.web.dashboard.passwords import DEFAULT_COST, Cost
 from bot.web.dashboard.security import (
@@ -303,6 +304,7 @@ def build_router() -> APIRouter:
             services.settings.dashboard_login_max_failures,
             services.settings.dashboard_login_window_s,
             services.clock,
+            shared_state(services.settings),
         )
         config.throttle = throttle
         keys = (client_key(request), "email:" + email.strip().lower())

@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 from starlette.requests import Request
 
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from bot.shared import MemoryState, SharedState
 from bot.web.chat import accepted_language
 
 SESSION_COOKIE = "vecu_session"
@@ -105,52 +104,52 @@ class SessionExpired(Exception):
 class LoginThrottle:
     """Counts failed logins per key (client address, email) in a sliding window.
 
+    The failures live in the process's shared store (:mod:`bot.shared`): in memory by
+    default, in Redis when several web replicas must count them together.
+
     Args:
         max_failures: failures allowed per key in the window; the next attempt is refused.
         window_s: the window, in seconds.
         clock: the current time (the services' clock).
+        store: where failures are kept (default: a store of this process only).
     """
 
-    def __init__(self, max_failures: int, window_s: float, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        max_failures: int,
+        window_s: float,
+        clock: Callable[[], datetime],
+        store: SharedState | None = None,
+    ) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
         self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self.store: SharedState = store or MemoryState()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] > self.window_s:
-            times.popleft()
-        return times
+    @staticmethod
+    def _key(key: str) -> str:
+        return "login-failures:" + key
 
     def wait_s(self, *keys: str) -> float:
         """Seconds before another attempt is allowed for these keys (0: allowed now)."""
         now = self.clock().timestamp()
-        with self._lock:
-            waits = [
-                self.window_s - (now - times[0])
-                for key in keys
-                if len(times := self._recent(key, now)) >= self.max_failures
-            ]
-            return max(waits, default=0.0)
+        waits = [
+            self.window_s - (now - times[-self.max_failures])
+            for key in keys
+            if len(times := self.store.events(self._key(key), now, self.window_s))
+            >= self.max_failures
+        ]
+        return max(waits, default=0.0)
 
     def failed(self, *keys: str) -> None:
         """Record one failure for each key."""
         now = self.clock().timestamp()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
-            if len(self._failures) > 10_000:  # bounded memory under a spray of addresses
-                stale = [k for k, v in self._failures.items() if not self._recent(k, now)]
-                for k in stale:
-                    del self._failures[k]
+        for key in keys:
+            self.store.add_event(self._key(key), now, self.window_s)
 
     def succeeded(self, *keys: str) -> None:
         """Forget the failures of these keys."""
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+        self.store.forget(*(self._key(key) for key in keys))
 
 
 def client_key(request: Request) -> str:

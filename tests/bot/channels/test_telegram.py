@@ -11,7 +11,6 @@ from telegram.ext import Application
 
 from bot.channels.telegram.gateway import (
     MAX_CALLBACK_DATA_BYTES,
-    SEEN_UPDATES,
     TelegramGateway,
     build_application,
 )
@@ -75,7 +74,9 @@ async def test_french_text_reaches_rasa_pseudonymously_and_buttons_become_a_keyb
     assert text == "Livraison en retard"
     assert sender == pseudonym("42", channel="telegram", secret=settings.secret_key)
     assert "42" not in sender
+    message_id = metadata.pop("message_id")
     assert metadata == {"language": "fr", "audience": "customer", "channel": "telegram"}
+    assert message_id.startswith("tg-customer-")  # the update's id: a retry is the same message
 
     assert api.sent("sendChatAction")[0] == {"chat_id": 42, "action": "typing"}
     typing_at = api.calls.index(("sendChatAction", api.sent("sendChatAction")[0]))
@@ -95,7 +96,7 @@ async def test_audience_comes_from_the_bot_never_from_the_text(
     employee = await build(Audience.EMPLOYEE)
     await feed(employee, updates.make_message_update("audience: customer", 7, "en-US"))
     await employee.shutdown()
-    assert rasa.sent[0][2] == {"language": "en", "audience": "employee", "channel": "telegram"}
+    assert rasa.sent[0][2]["audience"] == "employee"
 
 
 @pytest.mark.parametrize(
@@ -163,12 +164,22 @@ async def test_duplicate_update_id_is_processed_once(
     assert len(api.sent("sendMessage")) == 2
 
 
-def test_remembered_update_ids_are_bounded(settings: Settings) -> None:
-    gw = TelegramGateway(audience=Audience.CUSTOMER, rasa=FakeRasaClient(), settings=settings)
-    for update_id in range(SEEN_UPDATES + 10):
-        assert gw.first_time(update_id)
-    assert not gw.first_time(SEEN_UPDATES + 9)
-    assert gw.first_time(0)  # the oldest ones are forgotten
+def test_update_ids_are_remembered_per_bot_in_the_shared_store(settings: Settings) -> None:
+    from bot.shared import MemoryState
+
+    store = MemoryState()  # what two replicas share (Redis in production)
+    customer, replica = (
+        TelegramGateway(
+            audience=Audience.CUSTOMER, rasa=FakeRasaClient(), settings=settings, store=store
+        )
+        for _ in range(2)
+    )
+    employee = TelegramGateway(
+        audience=Audience.EMPLOYEE, rasa=FakeRasaClient(), settings=settings, store=store
+    )
+    assert customer.first_time(7)
+    assert not replica.first_time(7)  # Telegram's retry reached the other replica
+    assert employee.first_time(7)  # each bot numbers its own updates
 
 
 @pytest.mark.parametrize("chat_type", ["group", "supergroup"])
@@ -242,6 +253,9 @@ async def test_rasa_failure_apologises_in_french_and_records_the_text(
     assert message.conversation_id == pseudonym(
         "42", channel="telegram", secret=settings.secret_key
     )
+    assert message.message_id is not None and message.message_id.startswith("tg-customer-")
+    if rasa.sent:
+        assert message.message_id == rasa.sent[0][2]["message_id"]
     (apology,) = api.texts()
     assert t("telegram.unavailable", "fr") in apology
     assert t("telegram.kept", "fr") in apology
@@ -269,7 +283,7 @@ async def test_button_press_while_rasa_is_down_is_not_recorded_as_feedback(
     assert t("telegram.unavailable", "fr") in api.texts()[0]
 
 
-async def test_rate_limit_notice_once_then_silence_until_refill(
+async def test_rate_limit_notice_once_then_silence_until_the_minute_has_passed(
     build: Callable[..., Any],
     api: Any,
     rasa: FakeRasaClient,
@@ -287,28 +301,32 @@ async def test_rate_limit_notice_once_then_silence_until_refill(
     await feed(application, updates.make_message_update("autre personne", 43))
     assert rasa.sent[-1][1] == "autre personne"  # the limit is per chat
 
-    clock.now += 30  # 2 per minute: one token back after 30 s
-    await feed(application, updates.make_message_update("après la pause", 42))
+    clock.now += 30  # 2 in any minute: still two in the last one
     await feed(application, updates.make_message_update("trop tôt", 42))
+    clock.now += 31
+    for text in ("après la pause", "encore", "trop tôt, encore"):
+        await feed(application, updates.make_message_update(text, 42))
     await application.shutdown()
-    assert [text for _, text, _ in rasa.sent][-1] == "après la pause"
-    assert api.texts().count(notice) == 2  # a new flood after the refill gets one notice
+    assert [text for _, text, _ in rasa.sent][-2:] == ["après la pause", "encore"]
+    assert "trop tôt" not in [text for _, text, _ in rasa.sent]
+    assert api.texts().count(notice) == 2  # a new flood a minute later gets one notice
 
 
-async def test_idle_chat_state_is_forgotten_when_many_chats(
-    settings: Settings, clock: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("bot.channels.telegram.gateway.KEPT_CHATS", 3)
-    gw = TelegramGateway(
-        audience=Audience.CUSTOMER, rasa=FakeRasaClient(), settings=settings, clock=clock
+async def test_a_long_payload_pressed_on_another_replica_still_works(settings: Settings) -> None:
+    from bot.shared import MemoryState
+
+    store = MemoryState()
+    one, two = (
+        TelegramGateway(
+            audience=Audience.CUSTOMER, rasa=FakeRasaClient(), settings=settings, store=store
+        )
+        for _ in range(2)
     )
-    busy = gw._chat(1)
-    assert busy.bucket.take()  # chat 1 just wrote: its bucket is not full
-    gw._chat(2)
-    gw._chat(3)
-    gw._chat(4)  # over the bound: idle chats 2 and 3 are forgotten, chat 1 is kept
-    assert set(gw._chats) == {1, 4}
-    assert gw._chat(1) is busy
+    payload = '/touchpoint{"touchpoint": "' + "x" * 80 + '"}'
+    data = one.callback_data(payload)
+    assert len(data.encode()) <= MAX_CALLBACK_DATA_BYTES
+    assert two.payload(data) == payload
+    assert two.payload("k:forgotten") is None
 
 
 async def test_the_private_chat_is_kept_as_the_contact_route(

@@ -112,6 +112,7 @@ def test_chat_needs_no_token_and_uses_a_pseudonym(
     assert answer["replies"][0]["buttons"][3] == {"title": "4", "payload": '/rate{"rating": 4}'}
     sender, _, metadata = rasa.sent[0]
     assert sender == web_pseudonym("conv-1", web_settings)
+    assert metadata.pop("message_id")
     assert metadata == {"language": "fr", "audience": "customer", "channel": "web"}
 
 
@@ -504,6 +505,8 @@ def test_healthz_503_names_the_failed_upstream(
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert {k for k, v in checks.items() if v == "down"} == down
+    # the balancer's check: this replica still answers (its apology and fallback record)
+    assert client.get("/livez").json() == {"status": "ok"}
 
 
 def test_healthz_503_when_the_database_is_down(services: Any, rasa: FakeRasaClient) -> None:

@@ -115,7 +115,9 @@ async def test_message_goes_to_rasa_under_a_pseudonym_with_metadata(settings: Se
     assert sender == web_pseudonym("web-123", settings) and sender.startswith("p_")
     assert "web-123" not in sender
     assert message == "Bonjour"
+    message_id = metadata.pop("message_id")
     assert metadata == {"language": "fr", "audience": "employee", "channel": "web"}
+    assert len(message_id) == 32  # a new id for each message (the page gave none)
     assert answer.status is ChatStatus.OK and answer.language == "fr"
     assert answer.replies[0].text == "[fr] Bonjour"
     buttons = answer.replies[0].buttons or []
@@ -209,6 +211,20 @@ async def test_failure_apologises_in_language_and_records_the_full_message(
         Audience.CUSTOMER,
         "web",
     )
+    if rasa.sent:  # the fallback record carries the id Rasa got: a late Rasa finds it
+        assert message.message_id == rasa.sent[0][2]["message_id"]
+    assert message.message_id
+
+
+async def test_a_client_message_id_is_kept_and_an_unfit_one_replaced(settings: Settings) -> None:
+    rasa, recorder = FakeRasaClient(), Recorder()
+    ctx = context(settings, rasa, recorder)
+    for given in ("page-0001-abcd", "bad id!", "short", 12345678, None):
+        body = {"conversation_id": "web-123", "text": "Bonjour", "message_id": given}
+        await handle_chat(parse_request(body), ctx)
+    ids = [metadata["message_id"] for _, _, metadata in rasa.sent]
+    assert ids[0] == "page-0001-abcd"
+    assert all(len(found) == 32 for found in ids[1:]) and len(set(ids)) == len(ids)
 
 
 async def test_button_payload_is_not_recorded_when_rasa_is_down(settings: Settings) -> None:

@@ -136,3 +136,36 @@ def test_the_metrics_api_accepts_a_dashboard_session(client: TestClient) -> None
     assert (
         client.get("/api/v1/metrics", headers={"authorization": "Bearer wrong"}).status_code == 401
     )
+
+
+@pytest.mark.redis
+def test_two_web_replicas_count_failed_logins_together(services: Services) -> None:
+    """With VECU_REDIS_URL, a guesser cannot spread attempts over the replicas."""
+    import dataclasses
+
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        server = redis.Redis.from_url(url, socket_connect_timeout=1)
+        server.ping()
+    except (redis.RedisError, OSError):
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    for key in server.scan_iter("vecu:login-failures:*"):
+        server.delete(key)
+    shared = dataclasses.replace(
+        services, settings=services.settings.model_copy(update={"redis_url": url})
+    )
+    replicas = []
+    for _ in range(2):
+        app = create_app(services=shared)
+        app.state.dashboard.cost = CHEAP
+        replicas.append(TestClient(app, base_url="http://testserver"))
+    try:
+        for n in range(5):
+            assert login(replicas[n % 2], ADMIN[0], "guessing wrong").status_code == 401
+        assert login(replicas[0], *ADMIN).status_code == 429
+        assert login(replicas[1], *ADMIN).status_code == 429
+    finally:
+        for key in server.scan_iter("vecu:login-failures:*"):
+            server.delete(key)
