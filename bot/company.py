@@ -279,6 +279,9 @@ class PrivacyConfig(_Strict):
             purged (``vecu privacy purge``, and the worker once a day).
         retention_action: ``anonymise`` keeps feedback as anonymised aggregates (no text, no
             conversation id, no link); ``delete`` removes the rows.
+        conversation_days: Rasa's own copy of the conversations (its SQL tracker store's
+            ``events`` table, raw text, when it shares the database: scaled deployments) is
+            deleted after this many days (never later than ``retention_days``).
         order_patterns: regular expressions of your order/invoice/ticket numbers; a named group
             ``id`` redacts only that part of the match.
         name_models: the spaCy package finding names, per language (defaults in
@@ -288,6 +291,7 @@ class PrivacyConfig(_Strict):
     keep_raw_text: bool = False
     retention_days: int = Field(default=365, ge=1, le=36500)
     retention_action: Literal["anonymise", "delete"] = "anonymise"
+    conversation_days: int = Field(default=1, ge=1, le=36500)
     order_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_ORDER_PATTERNS))
     name_models: dict[str, str] = Field(default_factory=dict)
 

@@ -8,11 +8,13 @@ grows old, and the ``privacy_audit`` log of who read or changed personal data:
   contact-ledger decisions and outbox rows, their feedback (with the raw text when
   ``privacy.keep_raw_text`` kept it) and the alerts about it, the closed loop's address
   book of their conversations (``contact_route``: Telegram chat ids, consent) and the
-  messages waiting for their web chat page (``web_inbox``), and the audit history of their
-  data. Writes an ``export`` audit row.
+  messages waiting for their web chat page (``web_inbox``), the conversation as Rasa's
+  SQL tracker store keeps it when it shares the database (``conversation``,
+  :mod:`bot.storage.rasa_events`), and the audit history of their data. Writes an
+  ``export`` audit row.
 * :func:`erase_person`: deletes the person, their identities, consents, events and ledger
-  rows (:func:`bot.persons.delete_person`), the ``contact_route`` and ``web_inbox`` rows of
-  their conversations, and **anonymises** their feedback: no text, no
+  rows (:func:`bot.persons.delete_person`), the ``contact_route`` and ``web_inbox`` rows and
+  Rasa's events of their conversations, and **anonymises** their feedback: no text, no
   conversation id (the shared value :data:`ANONYMOUS`), no parent link, times cut to the
   day, and the routing decisions, alerts (closing messages included) and alert events
   about it deleted (an alert event's actor is a team member, but its note is free text
@@ -23,7 +25,8 @@ grows old, and the ``privacy_audit`` log of who read or changed personal data:
   :func:`run_retention`): feedback older than ``privacy.retention_days`` is anonymised (or
   deleted, ``retention_action: delete``); older business events, contact decisions and
   finished outbox rows are deleted, so are contact routes not refreshed since and web inbox
-  messages older than that, and persons not seen since are deleted. It also
+  messages older than that, and persons not seen since are deleted; Rasa's events (raw
+  text) go after ``privacy.conversation_days``. It also
   redacts any stored text not redacted yet (rows from before redaction existed).
 * :func:`audit`: one audit row (who: :class:`Actor`, through the API token, the CLI, the
   dashboard or the system; what; about whom; when). Person views call it too.
@@ -46,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.storage import rasa_events
 from bot.storage.models import (
     ActorKind,
     AlertEventRecord,
@@ -255,6 +259,7 @@ def export_person(
         "contact_routes": [_columns(r) for r in routes],
         "web_inbox": [_columns(r) for r in inbox],
         "declined_questions": [_columns(r) for r in declined],
+        "conversation": rasa_events.export_events(session=session, conversation_ids=conversations),
         "access_log": [_columns(r) for r in history],
     }
     counts = {key: len(value) for key, value in document.items() if isinstance(value, list)}
@@ -289,6 +294,7 @@ class ErasureReport:
     contact_routes: int = 0
     web_inbox: int = 0
     declined_questions: int = 0
+    conversation_events: int = 0
 
 
 def _day(value: datetime | None) -> datetime | None:
@@ -380,8 +386,10 @@ def erase_person(
                 )
             )
         )
+    conversation_events = rasa_events.erase_events(session=session, conversation_ids=conversations)
     report = ErasureReport(
         person_id=person_id,
+        conversation_events=conversation_events,
         feedback_anonymised=anonymised["feedback"],
         identities=len(links.identities),
         consents=len(links.consents),
@@ -425,6 +433,7 @@ class PurgeReport:
     contact_routes: int = 0
     web_inbox: int = 0
     declined_questions: int = 0
+    conversation_events: int = 0
     persons: int = 0
     redacted: int = 0
     details: dict[str, int] = field(default_factory=dict)
@@ -550,6 +559,10 @@ def purge(
         session.execute(
             delete(DeclinedQuestionRecord).where(DeclinedQuestionRecord.created_at < cutoff)
         )
+    )
+    conversation_days = min(days, company.privacy.conversation_days)
+    report.conversation_events = rasa_events.purge_events(
+        session=session, cutoff=now - timedelta(days=conversation_days)
     )
     session.expunge_all()
     recent = select(PersonIdentityRecord.person_id).where(

@@ -561,3 +561,86 @@ def test_a_redaction_failure_loses_nothing_and_readers_redact_again(
     monkeypatch.setattr(bot.redaction, "redact", real)
     [view] = list(iter_feedback(services=services))
     assert "Marie" not in view.text and "[COURRIEL]" in view.text
+
+
+# ---- issue 18: Rasa's SQL tracker store in the same database (scaled deployments) ---------------
+
+
+def rasa_events_table(services: Services) -> Any:
+    """Rasa's ``events`` table, as ``rasa.core.tracker_store.SQLTrackerStore`` creates it."""
+    import sqlalchemy as sa
+
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "events",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+        sa.Column("type_name", sa.String(255), nullable=False),
+        sa.Column("timestamp", sa.Float),
+        sa.Column("intent_name", sa.String(255)),
+        sa.Column("action_name", sa.String(255)),
+        sa.Column("data", sa.Text),
+    )
+    metadata.create_all(services.engine)
+    return table
+
+
+def seed_rasa_events(services: Services, table: Any, sender: str, text: str, at: datetime) -> None:
+    with services.engine.begin() as connection:
+        for type_name, said in (("user", text), ("bot", "Merci, je transmets."), ("slot", None)):
+            data = {"event": type_name, "timestamp": at.timestamp()}
+            if said is not None:
+                data["text"] = said
+            connection.execute(
+                table.insert().values(
+                    sender_id=sender,
+                    type_name=type_name,
+                    timestamp=at.timestamp(),
+                    data=json.dumps(data),
+                )
+            )
+
+
+def rasa_senders(services: Services, table: Any) -> list[str]:
+    with services.engine.connect() as connection:
+        return [row[0] for row in connection.execute(select(table.c.sender_id))]
+
+
+def test_rasa_events_are_exported_and_erased_with_the_person(services: Services) -> None:
+    table = rasa_events_table(services)
+    marie = seed_person(services, person_id="a" * 32, chat_id="555000111", external_id="CRM-991")
+    other = seed_person(services, person_id="b" * 32, chat_id="777000222", external_id="CRM-992")
+    seed_rasa_events(services, table, marie.conversation_id, MARIE_TEXT, NOW)
+    seed_rasa_events(services, table, other.conversation_id, "Livraison en retard.", NOW)
+
+    with services.sessions.begin() as session:
+        document = export_person(session=session, person_id=marie.id, actor=Actor.cli(), now=NOW)
+    assert document is not None
+    assert [(m["from"], m["text"]) for m in document["conversation"]] == [
+        ("person", MARIE_TEXT),  # her own words, as she wrote them: they are her data
+        ("assistant", "Merci, je transmets."),
+    ]
+    with services.sessions.begin() as session:
+        report = erase_person(session=session, person_id=marie.id, actor=Actor.cli(), now=NOW)
+    assert report is not None and report.conversation_events == 3
+    assert rasa_senders(services, table) == [other.conversation_id] * 3
+
+
+def test_purge_deletes_rasa_events_after_conversation_days(services: Services) -> None:
+    table = rasa_events_table(services)
+    seed_rasa_events(services, table, "p_old", MARIE_TEXT, NOW - timedelta(days=2))
+    seed_rasa_events(services, table, "p_new", "Bonjour", NOW - timedelta(hours=3))
+    with services.sessions.begin() as session:
+        report = purge(session=session, company=services.company, now=NOW)
+    assert report.conversation_events == 3
+    assert rasa_senders(services, table) == ["p_new"] * 3
+
+
+def test_without_rasa_events_the_privacy_functions_skip_them(services: Services) -> None:
+    marie = seed_person(services, person_id="a" * 32, chat_id="555000111", external_id="CRM-991")
+    with services.sessions.begin() as session:
+        document = export_person(session=session, person_id=marie.id, actor=Actor.cli(), now=NOW)
+        report = purge(session=session, company=services.company, now=NOW)
+    assert document is not None and document["conversation"] == []
+    assert report.conversation_events == 0
