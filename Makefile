@@ -87,6 +87,30 @@ run: setup train ## Set up what is missing, train if needed, migrate, start ever
 	  echo "    Telegram: a bot token is set and no public URL: polling Telegram"; \
 	fi && exec $(VENV)/bin/honcho start -f $$procfile -d . -e .env
 
+# ---------------------------------------------------------------- run at scale
+REPLICAS ?= 2
+WORKERS  ?= 2
+
+.PHONY: balancer
+balancer: ## Install HAProxy (Debian) for the scaled stack (root only)
+	@if command -v haproxy >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "==> Installing haproxy (Debian) for the scaled stack"; \
+	  (apt-get install -y -qq haproxy >/dev/null 2>&1 || { apt-get update -qq >/dev/null && \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }); \
+	else echo "    (no haproxy: install it to run the scaled stack, e.g. apt-get install haproxy)"; fi
+
+.PHONY: run-scaled
+run-scaled: setup train balancer ## REPLICAS (2) of Rasa, actions and web, WORKERS (2) workers behind HAProxy on PostgreSQL + Redis
+	@echo "==> Preparing the scaled stack (PostgreSQL $${VECU_SCALED_DATABASE_URL:-127.0.0.1:5432/vecu_scaled}, Redis, HAProxy)"
+	@set -a && . ./.env && set +a && $(PY) -m bot.scaled prepare --replicas $(REPLICAS) --workers $(WORKERS) \
+	  $${VECU_SCALED_DATABASE_URL:+--database-url "$$VECU_SCALED_DATABASE_URL"} \
+	  $${VECU_SCALED_REDIS_URL:+--redis-url "$$VECU_SCALED_REDIS_URL"}
+	@echo "==> Starting $(REPLICAS) Rasa, $(REPLICAS) action servers, $(REPLICAS) web, $(WORKERS) workers behind HAProxy"
+	@echo "    Chat: http://127.0.0.1:8000/ (same ports as make run; Rasa needs about a minute to load)"
+	@echo "    Balancer status: http://127.0.0.1:8404/ — Ctrl-C stops everything"
+	@exec $(VENV)/bin/honcho start -f var/scaled/Procfile -d . -e .env
+
 # ---------------------------------------------------------------- checks
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff
@@ -115,7 +139,7 @@ browser: ## Install Debian's Chromium + ChromeDriver for the web page test (root
 .PHONY: pytest
 pytest: $(VENV)/.installed browser ## Unit and integration tests (pytest, offline)
 	@echo "==> pytest"
-	@VECU_ENV=test $(VENV)/bin/pytest -q -m "not rasa"
+	@VECU_ENV=test $(VENV)/bin/pytest -q -m "not rasa and not scaled"
 
 .PHONY: rasa-validate
 rasa-validate: $(RASA_VENV)/.installed ## rasa data validate
@@ -132,7 +156,12 @@ rasa-test: train ## Rasa conversation tests (French and English) on the trained 
 .PHONY: e2e
 e2e: $(VENV)/.installed train ## End-to-end: real Rasa + action server + web + webhook receiver
 	@echo "==> end-to-end tests (real Rasa, actions, web, database, model)"
-	@VECU_ENV=test $(VENV)/bin/pytest -q -m rasa
+	@VECU_ENV=test $(VENV)/bin/pytest -q -m "rasa and not scaled"
+
+.PHONY: test-scaled
+test-scaled: $(VENV)/.installed train balancer ## The scaled stack on PostgreSQL + Redis under faults (kill -9, restarts; ~8 min)
+	@echo "==> scaled stack under faults (2 of each behind HAProxy, PostgreSQL, Redis)"
+	@VECU_ENV=test $(VENV)/bin/pytest -q -rP -m scaled -p no:cacheprovider tests/scaled
 
 .PHONY: test
 test: lint typecheck rasa-validate pytest rasa-test e2e ## Everything CI runs

@@ -43,6 +43,10 @@ PROCESSES = {
     "actions": "bot.actionserver",
     "web": "uvicorn bot.web.app",
     "worker": "vecu worker",
+    # the scaled stack's balancer and shared engines (make run-scaled)
+    "balancer": "haproxy -db",
+    "postgresql": "postgres: ",
+    "redis": "redis-server",
 }
 
 
@@ -60,6 +64,8 @@ class RateResult:
     p95_ms: float | None = None
     p99_ms: float | None = None
     cpu: dict[str, float] = field(default_factory=dict)
+    processes: dict[str, int] = field(default_factory=dict)
+    rss_mb: dict[str, float] = field(default_factory=dict)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -86,6 +92,17 @@ def _pids() -> dict[str, list[int]]:
             if needle in command:
                 found[name].append(int(entry.name))
     return found
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` in MiB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -164,6 +181,10 @@ async def run_rate(
     out.cpu = {
         name: round((_cpu_seconds(p) - cpu_before[name]) / wall, 2) for name, p in pids.items() if p
     }
+    out.processes = {name: len(p) for name, p in pids.items() if p}
+    out.rss_mb = {  # per process of each kind (a replica's memory)
+        name: round(sum(_rss_mb(pid) for pid in p) / len(p)) for name, p in pids.items() if p
+    }
     return out
 
 
@@ -181,7 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(run_rate(args.url, rate, args.duration, args.timeout))
         results.append(result)
         if not args.json:
-            cpu = ", ".join(f"{k} {v:.2f}" for k, v in result.cpu.items())
+            cpu = ", ".join(
+                f"{k}×{result.processes.get(k, 0)} {v:.2f} ({result.rss_mb.get(k, 0):.0f} MiB each)"
+                for k, v in result.cpu.items()
+            )
             print(
                 f"{rate:>5g} msg/s: achieved {result.achieved_msg_s:.1f}, p50 {result.p50_ms} ms, "
                 f"p95 {result.p95_ms} ms, p99 {result.p99_ms} ms, errors {result.errors}/"

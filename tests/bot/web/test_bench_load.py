@@ -27,6 +27,8 @@ def test_percentiles_and_cpu_of_this_process(bench_load: ModuleType) -> None:
     assert bench_load.percentile([], 0.5) is None
     sum(i * i for i in range(200_000))  # burn a little CPU
     assert bench_load._cpu_seconds([os.getpid()]) > 0
+    assert 10 < bench_load._rss_mb(os.getpid()) < 10_000  # this pytest process, in MiB
+    assert bench_load._rss_mb(2**22 + 7) == 0.0  # no such process
 
 
 def test_conversations_start_at_the_rate_and_errors_are_counted(
