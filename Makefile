@@ -193,7 +193,7 @@ bench-redaction: $(VENV)/.installed ## PII redaction: precision/recall per categ
 
 .PHONY: bench-touchpoints
 bench-touchpoints: $(VENV)/.installed ## Touchpoint and team detection per language on bench/touchpoints-dev.jsonl
-	@$(PY) bench/bench_touchpoints.py
+	@$(PY) bench/bench_touchpoints.py $(SET)
 
 .PHONY: bench-dashboard
 bench-dashboard: $(VENV)/.installed ## Dashboard page load p50/p95 on 100k feedback rows (temp SQLite)

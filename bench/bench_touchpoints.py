@@ -4,7 +4,8 @@ Each line is a realistic customer message phrased unlike the NLU training exampl
 every touchpoint it names (the primary one first). This measures what Vécu itself decides
 (:func:`bot.touchpoints.detect_touchpoint`: the keywords of ``company.yml``, no NLU entity,
 no conversation context) per language: primary touchpoint, owning team, and the share of
-named touchpoints found. Run with ``make bench-touchpoints``.
+named touchpoints found. Run with ``make bench-touchpoints`` (``SET=bench/touchpoints-fresh.jsonl``
+for the set written after the keywords, never used to tune them).
 """
 
 from __future__ import annotations
@@ -50,4 +51,4 @@ def main(path: Path = DEV) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEV))
