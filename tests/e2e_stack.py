@@ -1,6 +1,7 @@
 """The end-to-end tests' stack: real Rasa, action server, web app (and worker), on random ports.
 
-This module owns :func:`free_port` and :func:`run_stack`, shared by ``tests/test_e2e.py`` and
+This module owns :func:`free_port`, :func:`run_stack` and :class:`Receiver` (a team's webhook),
+shared by ``tests/test_e2e.py`` and
 ``tests/test_e2e_events.py``: it migrates the database, starts the processes with their logs in
 the test's temporary folder, waits for a green ``/healthz`` (failing with the logs otherwise) and
 stops everything afterwards.
@@ -8,13 +9,18 @@ stops everything afterwards.
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +29,31 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_MODEL = ROOT / "models" / "rasa" / "vecu.tar.gz"
+
+
+@dataclass
+class Receiver:
+    """A team's webhook endpoint: keeps every JSON body it receives."""
+
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    def start(self) -> str:
+        received = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
 
 
 def free_port() -> int:

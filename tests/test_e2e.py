@@ -13,17 +13,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from e2e_stack import RASA, RASA_MODEL, ROOT, free_port, run_stack
+from e2e_stack import RASA, RASA_MODEL, ROOT, Receiver, free_port, run_stack
 
 from bot.channels.telegram.fake_api import FakeBotApiServer
 from bot.language import detect
@@ -35,31 +33,6 @@ STARTUP_TIMEOUT_S = 300
 CUSTOMER_BOT, EMPLOYEE_BOT, TEAM_BOT = "101:customer", "102:employee", "103:team"
 WEBHOOK_SECRET = "e2e-telegram-secret"
 TEAM_CHATS = {"billing": "-100200", "it": "-100300"}
-
-
-@dataclass
-class Receiver:
-    """A team's webhook endpoint: keeps every JSON body it receives."""
-
-    bodies: list[dict[str, Any]] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
-
-    def start(self) -> str:
-        received = self.bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                received.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
 
 
 @dataclass

@@ -9,7 +9,6 @@ database (13, flushed), so it never meets a ``make run`` or ``make run-scaled`` 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -19,13 +18,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bot.scaled import Layout, environment, haproxy_config, processes
+from tests.e2e_stack import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "vecu_scaled_test"
@@ -37,32 +36,6 @@ SECRETS = {
     "RASA_TOKEN": "scaled-rasa-token",
     "VECU_EVENTS_SECRET": "scaled-events-secret",
 }
-
-
-@dataclass
-class Receiver:
-    """A team's webhook endpoint: counts every alert id it receives."""
-
-    ids: list[str] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
-
-    def start(self) -> str:
-        received = self.ids
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                received.append(str(body.get("id")))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
 
 
 @dataclass

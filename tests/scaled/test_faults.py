@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -64,25 +65,24 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaledStack]:
         built.stop()
 
 
-def stored(stack: ScaledStack) -> Counter[str]:
-    """Feedback rows per conversation id."""
+def rows(stack: ScaledStack, sql: str) -> list[Any]:
+    """The rows of ``sql`` in the stack's database."""
     engine = make_engine(stack.layout.database_url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(sa.text("SELECT conversation_id FROM feedback")).all()
+            return list(connection.execute(sa.text(sql)).all())
     finally:
         engine.dispose()
-    return Counter(row[0] for row in rows)
+
+
+def stored(stack: ScaledStack) -> Counter[str]:
+    """Feedback rows per conversation id."""
+    return Counter(row[0] for row in rows(stack, "SELECT conversation_id FROM feedback"))
 
 
 def outbox_ids(stack: ScaledStack) -> dict[str, str]:
-    engine = make_engine(stack.layout.database_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(sa.text("SELECT alert_id, status FROM alert_outbox")).all()
-    finally:
-        engine.dispose()
-    return {row[0]: row[1] for row in rows}
+    """Each alert of the outbox and its status."""
+    return {row[0]: row[1] for row in rows(stack, "SELECT alert_id, status FROM alert_outbox")}
 
 
 def pseudonym(conversation_id: str) -> str:
@@ -154,7 +154,7 @@ def test_two_replicas_receiving_one_conversation_keep_its_order(stack: ScaledSta
 def test_kill_9_of_one_replica_of_each_under_load_loses_and_duplicates_nothing(
     stack: ScaledStack,
 ) -> None:
-    received_before = len(stack.receiver.ids)
+    received_before = len(stack.receiver.bodies)
     turns = load(
         stack,
         rate=4,
@@ -172,8 +172,9 @@ def test_kill_9_of_one_replica_of_each_under_load_loses_and_duplicates_nothing(
     assert len(turns) >= 120 and statuses["ok"] >= len(turns) * 0.5, statuses
     outbox = wait_alerts_delivered(stack)
     assert all(status == "sent" for status in outbox.values()), Counter(outbox.values())
-    received = Counter(stack.receiver.ids[received_before:])
-    assert set(outbox) <= set(stack.receiver.ids)  # every alert arrived, by its id
+    ids = [str(body.get("id")) for body in stack.receiver.bodies]
+    received = Counter(ids[received_before:])
+    assert set(outbox) <= set(ids)  # every alert arrived, by its id
     # a worker killed while posting may post that alert again: at most the ones in flight
     duplicates = sum(n - 1 for n in received.values())
     print(f"alerts: {len(outbox)} in the outbox, all delivered, {duplicates} delivered twice")
