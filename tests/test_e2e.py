@@ -313,6 +313,22 @@ def test_a_question_is_passed_to_the_team_that_answers_it(stack: Stack) -> None:
     assert (record["touchpoint"], record["team"], record["severity"]) == (
         "delivery", "logistics", "normal"
     )  # fmt: skip
+    stack.chat(conversation, "/affirm", language="fr")  # yes, tell me here
+    words = "Oui, nous livrons le dimanche à Montréal et à Laval."
+    response = httpx.post(
+        f"{stack.web}/api/v1/feedback/{record['id']}/resolve",
+        json={"closing_message": words, "actor": {"name": "Camille"}},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    assert response.status_code == 200 and response.json()["contacted"] is True, response.text
+    stack.run_worker_once()
+    inbox = httpx.get(
+        f"{stack.web}/api/v1/chat/inbox", params={"conversation_id": conversation}, timeout=30
+    ).json()["replies"]
+    said = " ".join(m.get("text") or "" for m in inbox)
+    assert "a répondu à la question" in said and f"« {words} »" in said, inbox
+    assert "problème" not in said, inbox  # a question is answered, not a problem solved
 
 
 def test_a_web_customer_hears_the_teams_own_words_when_it_is_resolved(stack: Stack) -> None:

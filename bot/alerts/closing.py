@@ -57,6 +57,8 @@ from bot.storage.models import (
 
 CLOSING_KIND = "closing"
 RESOLVED_INTENT = "EXTERNAL_issue_resolved"
+ANSWERED_INTENT = "EXTERNAL_question_answered"
+"""The trigger for a question (a severity rule with ``answer: true`` routed it): "answered"."""
 CLOSING_SCHEMA = "vecu.closing/1"
 WEB_CHANNEL = "web"
 MESSAGE_ENTITY = "closing_message"
@@ -440,7 +442,9 @@ def enqueue_closing(
                 "feedback_id": feedback.id,
                 "conversation_id": root.conversation_id,
                 "channel": route.channel,
-                "intent": RESOLVED_INTENT,
+                "intent": ANSWERED_INTENT
+                if _is_question(session, feedback, company)
+                else (RESOLVED_INTENT),
                 **({"message": text} if (text := closing_message(message)) else {}),
             },
             status=OutboxStatus.PENDING.value,
@@ -453,6 +457,24 @@ def enqueue_closing(
     )
     session.flush()
     return True
+
+
+def _is_question(session: Session, feedback: FeedbackRecord, company: Company) -> bool:
+    """Whether a severity rule with ``answer: true`` (a question) routed ``feedback``."""
+    from sqlalchemy import select
+
+    from bot.storage.models import RoutingDecisionRecord
+
+    answering = [rule.name for rule in company.severity_rules if rule.answer]
+    if not answering:
+        return False
+    found = session.scalars(
+        select(RoutingDecisionRecord.id).where(
+            RoutingDecisionRecord.feedback_id == feedback.id,
+            RoutingDecisionRecord.rule.in_(answering),
+        )
+    ).first()
+    return found is not None
 
 
 def _record_refusal(

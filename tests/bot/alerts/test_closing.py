@@ -336,3 +336,41 @@ def test_the_teams_closing_words_reach_the_person_with_the_resolution(
     entities = {call[0]: call[2] for call in trigger.calls}
     assert entities["p_words"] == {"closing_message": sent}
     assert not entities["p_plain"]
+
+
+def test_a_question_is_announced_as_answered_and_a_problem_as_resolved(
+    make_services: Any, fakes: Any
+) -> None:
+    services = make_services(fakes.NEUTRAL)
+    question = record(
+        Message(conversation_id="p_asks", text="Do you deliver on Sundays in Montréal?",
+                language="en", channel="telegram", intent="ask"),
+        services=services,
+    ).feedback_id  # fmt: skip
+    problem = resolved_feedback(services, "p_broken", Audience.CUSTOMER, "telegram")
+    for conversation, address in (("p_asks", "201"), ("p_broken", "202")):
+        save_route(
+            conversation_id=conversation, audience="customer", channel="telegram",
+            address=address, language="en", services=services,
+        )  # fmt: skip
+        set_consent(conversation, True, services=services)
+    for feedback_id in (question, problem):
+        assert apply(feedback_id, Transition.RESOLVE, ALEX, message="Yes.", services=services)
+    intents = {row.feedback_id: row.payload["intent"] for row in closing_rows(services)}
+    assert intents == {
+        question: "EXTERNAL_question_answered",  # the severity rule `question` (answer: true)
+        problem: "EXTERNAL_issue_resolved",
+    }
+    trigger = FakeIntentTrigger(
+        replies={
+            "EXTERNAL_question_answered": [{"text": "Answered."}],
+            "EXTERNAL_issue_resolved": [{"text": "Resolved."}],
+        }
+    )
+    person = PersonDestination(services=services, trigger=trigger, sender=FakeSender())
+    deliver_due(services=services, destinations=lambda t, n: person if n == "person" else
+                FakeDestination())  # fmt: skip
+    assert {call[0]: call[1] for call in trigger.calls} == {
+        "p_asks": "EXTERNAL_question_answered",
+        "p_broken": "EXTERNAL_issue_resolved",
+    }
