@@ -164,10 +164,24 @@ async def test_duplicate_update_id_is_processed_once(
     assert len(api.sent("sendMessage")) == 2
 
 
-def test_update_ids_are_remembered_per_bot_in_the_shared_store(settings: Settings) -> None:
-    from bot.shared import MemoryState
+@pytest.mark.parametrize("kind", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_update_ids_are_remembered_per_bot_in_the_shared_store(
+    settings: Settings, kind: str
+) -> None:
+    import uuid
 
-    store = MemoryState()  # what two replicas share (Redis in production)
+    import redis
+
+    from bot.shared import MemoryState, RedisState, SharedState
+
+    store: SharedState = MemoryState()  # what two replicas share: Redis in production
+    if kind == "redis":
+        redis_store = RedisState("redis://127.0.0.1:6379/15", prefix=f"t-{uuid.uuid4().hex}:")
+        try:
+            redis_store.client.ping()
+        except (redis.RedisError, OSError):
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        store = redis_store
     customer, replica = (
         TelegramGateway(
             audience=Audience.CUSTOMER, rasa=FakeRasaClient(), settings=settings, store=store
@@ -180,6 +194,9 @@ def test_update_ids_are_remembered_per_bot_in_the_shared_store(settings: Setting
     assert customer.first_time(7)
     assert not replica.first_time(7)  # Telegram's retry reached the other replica
     assert employee.first_time(7)  # each bot numbers its own updates
+    if isinstance(store, RedisState):
+        for key in store.client.scan_iter(store.prefix + "*"):
+            store.client.delete(key)
 
 
 @pytest.mark.parametrize("chat_type", ["group", "supergroup"])
