@@ -62,6 +62,23 @@ class Stack:
         assert response.status_code == 200, response.text
         return list(response.json()["items"])
 
+    def resolve_and_read_inbox(
+        self, feedback_id: int, conversation: str, words: str, actor: str
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Resolve with closing ``words`` (the API), deliver, read the person's web inbox."""
+        response = httpx.post(
+            f"{self.web}/api/v1/feedback/{feedback_id}/resolve",
+            json={"closing_message": words, "actor": {"name": actor}},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=30,
+        )
+        assert response.status_code == 200 and response.json()["contacted"] is True, response.text
+        self.run_worker_once()
+        inbox = httpx.get(
+            f"{self.web}/api/v1/chat/inbox", params={"conversation_id": conversation}, timeout=30
+        ).json()["replies"]
+        return inbox, " ".join(m.get("text") or "" for m in inbox)
+
     def run_worker_once(self) -> None:
         subprocess.run(
             [str(ROOT / ".venv" / "bin" / "vecu"), "worker", "--once"],
@@ -315,18 +332,7 @@ def test_a_question_is_passed_to_the_team_that_answers_it(stack: Stack) -> None:
     )  # fmt: skip
     stack.chat(conversation, "/affirm", language="fr")  # yes, tell me here
     words = "Oui, nous livrons le dimanche à Montréal et à Laval."
-    response = httpx.post(
-        f"{stack.web}/api/v1/feedback/{record['id']}/resolve",
-        json={"closing_message": words, "actor": {"name": "Camille"}},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=30,
-    )
-    assert response.status_code == 200 and response.json()["contacted"] is True, response.text
-    stack.run_worker_once()
-    inbox = httpx.get(
-        f"{stack.web}/api/v1/chat/inbox", params={"conversation_id": conversation}, timeout=30
-    ).json()["replies"]
-    said = " ".join(m.get("text") or "" for m in inbox)
+    inbox, said = stack.resolve_and_read_inbox(record["id"], conversation, words, "Camille")
     assert "a répondu à la question" in said and f"« {words} »" in said, inbox
     assert "problème" not in said, inbox  # a question is answered, not a problem solved
 
@@ -340,18 +346,7 @@ def test_a_web_customer_hears_the_teams_own_words_when_it_is_resolved(stack: Sta
     stack.chat(conversation, "/affirm", language="fr")
     root = next(r for r in stack.feedback(conversation) if r["parent_id"] is None)
     words = "Le double paiement vous a été remboursé ce matin."
-    response = httpx.post(
-        f"{stack.web}/api/v1/feedback/{root['id']}/resolve",
-        json={"closing_message": words, "actor": {"name": "Dominique"}},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=30,
-    )
-    assert response.status_code == 200 and response.json()["contacted"] is True, response.text
-    stack.run_worker_once()
-    inbox = httpx.get(
-        f"{stack.web}/api/v1/chat/inbox", params={"conversation_id": conversation}, timeout=30
-    ).json()["replies"]
-    said = " ".join(m.get("text") or "" for m in inbox)
+    inbox, said = stack.resolve_and_read_inbox(root["id"], conversation, words, "Dominique")
     assert "Bonne nouvelle" in said and f"« {words} »" in said, inbox
 
 

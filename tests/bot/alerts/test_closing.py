@@ -37,6 +37,16 @@ def closing_rows(services: Any) -> list[AlertOutboxRecord]:
         )
 
 
+def reachable(services: Any, *chats: tuple[str, str]) -> None:
+    """Each ``(conversation, Telegram chat id)`` agreed to hear back, in English."""
+    for conversation, address in chats:
+        save_route(
+            conversation_id=conversation, audience="customer", channel="telegram",
+            address=address, language="en", services=services,
+        )  # fmt: skip
+        set_consent(conversation, True, services=services)
+
+
 def resolved_feedback(services: Any, conversation: str, audience: Audience, channel: str) -> int:
     feedback_id = record(
         Message(
@@ -313,12 +323,7 @@ def test_the_teams_closing_words_reach_the_person_with_the_resolution(
     services = make_services(fakes.ANGRY)
     worded = resolved_feedback(services, "p_words", Audience.CUSTOMER, "telegram")
     plain = resolved_feedback(services, "p_plain", Audience.CUSTOMER, "telegram")
-    for conversation, address in (("p_words", "101"), ("p_plain", "102")):
-        save_route(
-            conversation_id=conversation, audience="customer", channel="telegram",
-            address=address, language="en", services=services,
-        )  # fmt: skip
-        set_consent(conversation, True, services=services)
+    reachable(services, ("p_words", "101"), ("p_plain", "102"))
     words = "  We replaced the part.\n\nSorry for the wait!  " + "x" * 600
     assert apply(worded, Transition.RESOLVE, ALEX, message=words, services=services).contacted
     assert apply(plain, Transition.RESOLVE, ALEX, message="   ", services=services).contacted
@@ -348,12 +353,7 @@ def test_a_question_is_announced_as_answered_and_a_problem_as_resolved(
         services=services,
     ).feedback_id  # fmt: skip
     problem = resolved_feedback(services, "p_broken", Audience.CUSTOMER, "telegram")
-    for conversation, address in (("p_asks", "201"), ("p_broken", "202")):
-        save_route(
-            conversation_id=conversation, audience="customer", channel="telegram",
-            address=address, language="en", services=services,
-        )  # fmt: skip
-        set_consent(conversation, True, services=services)
+    reachable(services, ("p_asks", "201"), ("p_broken", "202"))
     for feedback_id in (question, problem):
         assert apply(feedback_id, Transition.RESOLVE, ALEX, message="Yes.", services=services)
     intents = {row.feedback_id: row.payload["intent"] for row in closing_rows(services)}
