@@ -214,6 +214,14 @@ nlu-cv: $(RASA_VENV)/.installed $(VENV)/.installed $(E5_DIR)/features.json ## NL
 	done
 	@$(PY) bench/nlu_report.py fr en
 
+.PHONY: nlu-fresh
+nlu-fresh: train ## The trained assistant's intents on fresh sets never trained on (bench/nlu-fresh-*.yml)
+	@for lang in fr en; do \
+	  echo "==> NLU on the fresh $$lang set (bench/nlu-fresh-$$lang.yml, results in results/nlu-fresh-$$lang)"; \
+	  $(RASA) test nlu --model $(RASA_MODEL) --nlu bench/nlu-fresh-$$lang.yml --out results/nlu-fresh-$$lang --quiet >/dev/null; \
+	done
+	@$(PY) bench/nlu_report.py --prefix nlu-fresh fr en
+
 .PHONY: train-model
 train-model: ## Train the emotion/sentiment model (slow on a CPU; needs the train extra)
 	@$(PY) -m pip install --quiet -e '.[dev,train]'

@@ -81,7 +81,8 @@ def main(languages: list[str], prefix: str = "nlu") -> int:
     for language in languages:
         folder = RESULTS / f"{prefix}-{language}"
         if not (folder / "intent_report.json").exists():
-            print(f"== {language}: no {folder}/intent_report.json: run `make nlu-cv` first")
+            missing = folder / "intent_report.json"
+            print(f"== {language}: no {missing}: run `make nlu-cv` (or `make nlu-fresh`) first")
             status = 1
             continue
         report, errors = load(folder)
