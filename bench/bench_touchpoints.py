@@ -2,10 +2,13 @@
 
 Each line is a realistic customer message phrased unlike the NLU training examples, with
 every touchpoint it names (the primary one first). This measures what Vécu itself decides
-(:func:`bot.touchpoints.detect_touchpoint`: the keywords of ``company.yml``, no NLU entity,
-no conversation context) per language: primary touchpoint, owning team, and the share of
-named touchpoints found. Run with ``make bench-touchpoints`` (``SET=bench/touchpoints-fresh.jsonl``
-for the set written after the keywords, never used to tune them).
+with no NLU entity and no conversation context, per language: primary touchpoint, owning team,
+and the share of named touchpoints found; first with the keywords of ``company.yml`` alone
+(:func:`bot.touchpoints.detect_touchpoint`), then with the touchpoint-by-meaning fallback of
+:mod:`bot.topics` for the messages the keywords leave without touchpoint (as
+``bot.feedback.record`` does). Run with ``make bench-touchpoints``
+(``SET=bench/touchpoints-fresh.jsonl`` for the set written after the keywords and the
+fallback, never used to tune them).
 """
 
 from __future__ import annotations
@@ -15,26 +18,50 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from bot.company import load_company
+from bot.company import Company, load_company
 from bot.settings import ROOT
-from bot.touchpoints import detect_touchpoint
+from bot.topics import TopicIndex, generic_messages, nlu_examples, shared_embedder
+from bot.touchpoints import TouchpointMatch, detect_touchpoint
 
 DEV = ROOT / "bench" / "touchpoints-dev.jsonl"
 
 
+def decide(text: str, company: Company, topics: TopicIndex | None) -> list[str]:
+    """Every touchpoint found in ``text``, the primary one first (keywords, then meaning)."""
+    match: TouchpointMatch = detect_touchpoint(text, company=company)
+    if match.touchpoint:
+        return [match.touchpoint, *match.others]
+    guessed = topics.guess(text, "customer") if topics else None
+    return [guessed] if guessed else []
+
+
 def main(path: Path = DEV) -> int:
     company = load_company(ROOT / "company.yml", env={})
+    topics = TopicIndex(
+        company,
+        examples=nlu_examples(ROOT / "nlu"),
+        generic=generic_messages(),
+        embedder=shared_embedder(),
+    )
+    for title, index in (("keywords alone", None), ("keywords, then meaning", topics)):
+        print(f"== {title}")
+        report(path, company, index)
+    return 0
+
+
+def report(path: Path, company: Company, topics: TopicIndex | None) -> None:
+    """Print the accuracy per language of one way of deciding, and its misses."""
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     misses: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         case = json.loads(line)
         expected = case["touchpoints"]
-        match = detect_touchpoint(case["text"], company=company)
-        found = [match.touchpoint, *match.others] if match.touchpoint else []
+        found = decide(case["text"], company, topics)
+        primary = found[0] if found else None
         row = totals[case["language"]]
         row["n"] += 1
-        row["touchpoint"] += match.touchpoint == expected[0]
-        row["team"] += company.team_for(match.touchpoint) == company.team_for(expected[0])
+        row["touchpoint"] += primary == expected[0]
+        row["team"] += company.team_for(primary) == company.team_for(expected[0])
         row["named"] += len(expected)
         row["named_found"] += len(set(expected) & set(found))
         if found != expected:
@@ -47,7 +74,6 @@ def main(path: Path = DEV) -> int:
         )
     if misses:
         print("not exactly right:\n" + "\n".join(misses))
-    return 0
 
 
 if __name__ == "__main__":

@@ -31,11 +31,14 @@ _log = logging.getLogger(__name__)
 
 
 def warm_up() -> None:
-    """Build the services, score one text and load the redaction models before a person waits."""
+    """Build the services, score one text, encode the touchpoints' examples (bot/topics.py)
+    and load the redaction models before a person waits."""
     from bot.services import get_services
 
     services = get_services()
     services.scorer.score(["warm-up"])
+    if services.topics is not None:
+        services.topics.warm()
     from bot.redaction import warm_up as warm_up_redaction
 
     warm_up_redaction(services.company)

@@ -26,6 +26,7 @@ from bot.language import OTHER as OTHER_LANGUAGE
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from bot.touchpoints import TouchpointMatch
 
 
 class Audience(StrEnum):
@@ -287,6 +288,23 @@ def _redacted_text(text: str, language: str, company: Any) -> tuple[str, bool]:
         return text, False
 
 
+def _by_meaning(text: str, audience: Audience, services: Services) -> TouchpointMatch | None:
+    """The touchpoint a message that names none is about by meaning (:mod:`bot.topics`).
+
+    ``None`` when the fallback is off, finds nothing, or fails (logged: the feedback is
+    stored without touchpoint, never lost)."""
+    from bot.touchpoints import Source, TouchpointMatch
+
+    if services.topics is None or not text.strip():
+        return None
+    try:
+        guessed = services.topics.guess(text, audience)
+    except Exception:
+        _log.exception("the touchpoint-by-meaning fallback failed; no touchpoint")
+        return None
+    return TouchpointMatch(touchpoint=guessed, source=Source.MEANING) if guessed else None
+
+
 def record(message: Message, *, services: Services | None = None) -> Outcome:
     """Score, route and store one message, with its routing decision and alert outbox rows.
 
@@ -376,6 +394,8 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
                     context=context,
                     mentions=message.mentions,
                 )
+                if match.source is Source.NONE:
+                    match = _by_meaning(text, audience, services) or match
             signals = Signals(
                 audience=audience,
                 text=text,

@@ -27,6 +27,7 @@ from bot.errors import ScoringError
 from bot.scoring.base import Scorer, Scores
 from bot.settings import Settings, get_settings
 from bot.storage.engine import make_engine, make_sessions
+from bot.topics import TopicIndex, generic_messages, nlu_examples, shared_embedder
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -85,6 +86,24 @@ def default_scorer(settings: Settings, company: Company) -> Scorer:
     return scorer
 
 
+def default_topics(settings: Settings, company: Company) -> TopicIndex | None:
+    """The touchpoint-by-meaning fallback (:mod:`bot.topics`), or ``None`` when switched off
+    (``VECU_TOPIC_FALLBACK=false``) or when its examples cannot be read (logged)."""
+    if not settings.topic_fallback:
+        return None
+    try:
+        return TopicIndex(
+            company,
+            examples=nlu_examples(settings.nlu_dir),
+            generic=generic_messages(),
+            embedder=shared_embedder(settings.model_threads),
+            cache_dir=settings.cache_dir,
+        )
+    except Exception:  # the fallback is optional: touchpoints still come from keywords
+        log.exception("the touchpoint-by-meaning fallback cannot be prepared; keywords only")
+        return None
+
+
 @dataclass
 class Services:
     """Everything the domain functions need, injected as one object.
@@ -96,6 +115,7 @@ class Services:
         sessions: the session factory bound to ``engine``.
         scorer: the sentiment/emotion scorer.
         clock: returns the current UTC time.
+        topics: the touchpoint-by-meaning fallback, or ``None`` (keywords only).
     """
 
     settings: Settings
@@ -104,6 +124,7 @@ class Services:
     sessions: sessionmaker[Session]
     scorer: Scorer
     clock: Clock = field(default=utcnow)
+    topics: TopicIndex | None = None
 
     def dispose(self) -> None:
         """Close the database connections."""
@@ -117,6 +138,7 @@ def build_services(
     engine: Engine | None = None,
     scorer: Scorer | None = None,
     clock: Clock | None = None,
+    topics: TopicIndex | None = None,
 ) -> Services:
     """Build a :class:`Services` from settings, replacing any part given.
 
@@ -126,6 +148,7 @@ def build_services(
         engine: defaults to an engine for ``settings.database_url``.
         scorer: defaults to :func:`default_scorer`.
         clock: defaults to :func:`utcnow`.
+        topics: defaults to :func:`default_topics`.
 
     Raises:
         ConfigurationError: the company configuration is invalid.
@@ -140,6 +163,7 @@ def build_services(
         sessions=make_sessions(engine),
         scorer=scorer or default_scorer(settings, company),
         clock=clock or utcnow,
+        topics=topics or default_topics(settings, company),
     )
 
 

@@ -77,6 +77,7 @@ class Source(StrEnum):
     NLU = "nlu"
     KEYWORDS = "keywords"
     CONTEXT = "context"
+    MEANING = "meaning"
     NONE = "none"
 
 

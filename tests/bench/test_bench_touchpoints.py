@@ -9,23 +9,39 @@ from pathlib import Path
 import pytest
 
 
-def test_scores_per_language_and_lists_misses(
+def test_scores_per_language_with_keywords_then_meaning_and_lists_misses(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bench = importlib.import_module("bench.bench_touchpoints")
     cases = [
         {"language": "fr", "text": "Mon colis est arrivé écrasé", "touchpoints": ["delivery"]},
         {"language": "en", "text": "I was charged twice on my invoice", "touchpoints": ["billing"]},
-        {"language": "en", "text": "The zipper broke after two days", "touchpoints": ["product"]},
+        {"language": "en", "text": "the lady at the till was rude to me", "touchpoints": ["store"]},
     ]
     path = tmp_path / "set.jsonl"
     path.write_text("\n".join(json.dumps(c) for c in cases), encoding="utf-8")
     assert bench.main(path) == 0
     out = capsys.readouterr().out
-    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:3]}
-    assert rows["fr"] == ["1", "1.00", "1.00", "1.00"]
-    assert rows["en"] == ["2", "0.50", "0.50", "0.50"]
-    assert "expected ['product'], got []: The zipper broke" in out
+    keywords, meaning = out.split("== keywords, then meaning\n")
+    assert keywords.startswith("== keywords alone\n")
+
+    def rows(section: str) -> dict[str, list[str]]:
+        return {
+            line.split()[0]: line.split()[1:]
+            for line in section.splitlines()
+            if line[:2] in ("fr", "en")
+        }
+
+    assert rows(keywords) == {
+        "en": ["2", "0.50", "0.50", "0.50"],
+        "fr": ["1", "1.00", "1.00", "1.00"],
+    }
+    assert "expected ['store'], got []: the lady at the till" in keywords
+    assert rows(meaning) == {
+        "en": ["2", "1.00", "1.00", "1.00"],
+        "fr": ["1", "1.00", "1.00", "1.00"],
+    }
+    assert "not exactly right" not in meaning
 
 
 def test_both_sets_are_well_formed() -> None:

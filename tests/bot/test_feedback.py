@@ -560,3 +560,35 @@ def test_concurrent_records_of_one_message_store_it_once(make_services: Any, fak
     assert outcomes and len({o.feedback_id for o in outcomes}) == 1
     assert len(rows(services, FeedbackRecord)) == 1
     assert len(rows(services, AlertOutboxRecord)) == 1
+
+
+def test_a_message_naming_no_touchpoint_is_routed_by_meaning(
+    make_services: Any, fakes: Any
+) -> None:
+    services = make_services(fakes.UNHAPPY)
+    outcome = record(msg("Le gars a lancé la boîte par-dessus la clôture"), services=services)
+    assert outcome.touchpoint == "delivery" and outcome.team == "logistics"
+    [stored] = rows(services, FeedbackRecord)
+    assert stored.touchpoint_source == "meaning"
+    off = make_services(fakes.UNHAPPY, settings={"VECU_TOPIC_FALLBACK": "false"})
+    assert off.topics is None
+    outcome = record(
+        msg("Le gars a lancé la boîte par-dessus la clôture", conversation_id="c2"), services=off
+    )
+    assert outcome.touchpoint is None and outcome.team == "customer_care"
+
+
+def test_a_broken_meaning_fallback_never_loses_feedback(
+    make_services: Any, fakes: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    services = make_services(fakes.UNHAPPY)
+
+    class Broken:
+        def guess(self, text: str, audience: object) -> str:
+            raise RuntimeError("encoder gone")
+
+    services.topics = Broken()
+    outcome = record(msg("Le gars a lancé la boîte par-dessus la clôture"), services=services)
+    assert outcome.touchpoint is None and outcome.team == "customer_care"
+    assert len(rows(services, FeedbackRecord)) == 1
+    assert "touchpoint-by-meaning fallback failed" in caplog.text
