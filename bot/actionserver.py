@@ -37,11 +37,11 @@ def warm_up() -> None:
 
     services = get_services()
     services.scorer.score(["warm-up"])
-    if services.topics is not None:
-        services.topics.warm()
     from bot.redaction import warm_up as warm_up_redaction
 
     warm_up_redaction(services.company)
+    if services.topics is not None:  # last: should it fail, the rest is warm already
+        services.topics.warm()
 
 
 async def _warm_up_in_background(app: Sanic) -> None:

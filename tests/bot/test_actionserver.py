@@ -33,3 +33,22 @@ def test_address_is_loopback_by_default(monkeypatch) -> None:  # type: ignore[no
         assert actionserver.default_address() == ("127.0.0.1", 6055)
     finally:
         get_settings.cache_clear()
+
+
+def test_warm_up_scores_and_encodes_the_touchpoint_examples(make_services, fakes) -> None:  # type: ignore[no-untyped-def]
+    from bot.services import set_services
+
+    services = make_services(fakes.NEUTRAL)
+    warmed: list[bool] = []
+
+    class Topics:
+        def warm(self) -> None:
+            warmed.append(True)
+
+    services.topics = Topics()
+    set_services(services)
+    try:
+        actionserver.warm_up()
+    finally:
+        set_services(None)
+    assert warmed == [True]
