@@ -167,6 +167,25 @@ def test_unprompted_french_complaint_is_stored_routed_and_alerted(stack: Stack) 
     assert alerts, f"no alert reached the logistics webhook: {stack.receiver.bodies}"
 
 
+@pytest.mark.parametrize(
+    ("conversation", "language", "text", "touchpoint", "team", "said"),
+    [
+        ("e2e-meaning-en", "en", "the lady at the till was rude to me", "store", "stores",
+         "Stores"),
+        ("e2e-meaning-fr", "fr",
+         "Le gars a lancé ma boîte par-dessus la clôture, c'est inacceptable",
+         "delivery", "logistics", "Logistique"),
+    ],
+)  # fmt: skip
+def test_a_complaint_naming_no_keyword_reaches_its_team_by_meaning(
+    stack: Stack, conversation: str, language: str, text: str, touchpoint: str, team: str, said: str
+) -> None:
+    answer = stack.chat(conversation, text, language=language)
+    assert said in replies_text(answer), replies_text(answer)
+    [record] = stack.feedback(conversation)
+    assert (record["touchpoint"], record["team"]) == (touchpoint, team)
+
+
 def test_english_rated_feedback_flow_with_buttons(stack: Stack) -> None:
     conversation = "e2e-en-billing"
     answer = stack.chat(conversation, "I'd like to give feedback about my bill", language="en")
