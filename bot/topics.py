@@ -264,12 +264,15 @@ class TopicIndex:
         self.warm()
         assert self._vectors is not None
         query = self.embedder([text])[0]
-        allowed = [None, *(k for k in self.company.touchpoints_for(audience) if k in self._texts)]
         result: dict[str | None, float] = {}
-        for key in allowed:
+        for key in [None, *self._guessable(audience)]:
             similarities = np.sort(self._vectors[key] @ query)[::-1][: self.top_k]
             result[key] = float(similarities.mean()) if similarities.size else -1.0
         return result
+
+    def _guessable(self, audience: Audience | str) -> list[str]:
+        """The touchpoints of ``audience`` this index holds examples of."""
+        return [key for key in self.company.touchpoints_for(audience) if key in self._texts]
 
     @property
     def touchpoints(self) -> list[str]:
@@ -278,13 +281,9 @@ class TopicIndex:
 
     def guess(self, text: str, audience: Audience | str) -> str | None:
         """The touchpoint ``text`` is about by meaning, or ``None`` (generic, or nothing)."""
-        if not text.strip() or not any(
-            key in self._texts for key in self.company.touchpoints_for(audience)
-        ):
+        if not text.strip() or not self._guessable(audience):
             return None  # nothing to guess for this audience: no need to encode the text
         scores = self.scores(text, audience)
         generic = scores.pop(None)
-        if not scores:
-            return None
         best = max(scores, key=lambda key: scores[key])
         return best if scores[best] >= generic + self.margin else None

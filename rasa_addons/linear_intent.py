@@ -2,8 +2,9 @@
 
 A thin wrapper around :class:`rasa_addons.linear_intent_model.LinearIntentModel` (TF-IDF of the
 sparse sentence features beside our encoder's dense one, class-balanced logistic regression).
-DIETClassifier stays in the pipeline for the entities only (``intent_classification: false``).
-The weights are stored in Rasa's model archive as an ``.npz`` of arrays.
+It comes after DIETClassifier in ``config.yml`` and replaces the intent DIET set (DIET still
+learns intents beside the entities: without them its entity tagging changed). The weights are
+stored in Rasa's model archive as an ``.npz`` of arrays.
 """
 
 from typing import Any, Dict, List, Optional, Tuple, Type
@@ -123,5 +124,6 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
+        # the training examples keep their own intents: nothing after this component learns
+        # from predicted ones, and predicting them would overwrite the labels
         return training_data
