@@ -114,9 +114,26 @@ def browser() -> Iterator[Any]:
 
 
 def wait_for(driver: Any, condition: Any) -> Any:
+    """Wait until ``condition`` holds, asking again while the page is being replaced.
+
+    Between finding an element and reading it, the page may navigate: Chrome then answers
+    either "stale element" or, from its inspector, "Node with given id does not belong to
+    the document". Both mean "ask again"; any other error is raised.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT_S).until(condition)
+    def settled(d: Any) -> Any:
+        try:
+            return condition(d)
+        except StaleElementReferenceException:
+            return False
+        except WebDriverException as error:
+            if "does not belong to the document" in (error.msg or ""):
+                return False
+            raise
+
+    return WebDriverWait(driver, WAIT_S).until(settled)
 
 
 def charts_drawn(driver: Any) -> int:
@@ -217,17 +234,14 @@ def inbox_stack(
 
 def notice(driver: Any, expected: str) -> str:
     """The inbox's outcome message once it reads ``expected`` (or what it read last)."""
-    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
 
     seen = [""]
 
     def shown(d: Any) -> bool:
-        try:
-            found = d.find_elements(By.ID, "inbox-notice")
-            seen[0] = found[0].text if found else ""
-        except StaleElementReferenceException:  # the next page is loading
-            return False
+        found = d.find_elements(By.ID, "inbox-notice")
+        seen[0] = found[0].text if found else ""
         return seen[0] == expected
 
     with contextlib.suppress(TimeoutException):
