@@ -30,6 +30,8 @@ CUSTOMER = [
     ("Le service client ne répond jamais", "support"),
     ("j'ai envoyé trois courriels", "support"),
     ("30 minutes en attente au téléphone", "support"),
+    ("nobody answers the phone", "support"),
+    ("I spent an hour on the phone with you", "support"),
     ("Le produit est défectueux", "product"),
     ("The item is broken", "product"),
 ]
@@ -67,6 +69,11 @@ def test_employee_touchpoints_are_not_offered_to_customers(company: Company) -> 
     assert detect_touchpoint(text, company=company, audience="customer").touchpoint is None
     text = "La caissière était bête"
     assert detect_touchpoint(text, company=company, audience="employee").touchpoint is None
+
+
+def test_a_phone_as_a_device_is_not_a_call_to_support(company: Company) -> None:
+    for text in ("La batterie du téléphone est morte", "the phone case cracked", "my new phone"):
+        assert detect_touchpoint(text, company=company).touchpoint != "support", text
 
 
 def test_word_boundaries(company: Company) -> None:
@@ -147,7 +154,7 @@ def test_every_touchpoint_named_is_kept_primary_first(
 
 
 def test_nlu_entities_and_context_weigh_with_the_keywords(company: Company) -> None:
-    text = "I was charged twice on my invoice and nobody answers the phone"
+    text = "I was charged twice on my invoice and nobody answers, I stayed on hold"
     # two keywords each: the earliest wins, an entity agreeing with the other breaks the tie
     assert detect_touchpoint(text, company=company).touchpoint == "billing"
     hinted = detect_touchpoint(text, company=company, hint="support")
