@@ -1,7 +1,8 @@
 """Rasa component ``rasa_addons.linear_intent.LinearIntentClassifier``: Vécu's intent classifier.
 
 A thin wrapper around :class:`rasa_addons.linear_intent_model.LinearIntentModel` (TF-IDF of the
-sparse sentence features beside our encoder's dense one, class-balanced logistic regression).
+sparse sentence features beside the dense ones of the featurizers ``dense_featurizers`` names by
+alias, all when empty; class-balanced logistic regression).
 It comes after DIETClassifier in ``config.yml`` and replaces the intent DIET set (DIET still
 learns intents beside the entities: without them its entity tagging changed). The weights are
 stored in Rasa's model archive as an ``.npz`` of arrays.
@@ -24,10 +25,16 @@ from scipy import sparse
 from rasa_addons.linear_intent_model import FILE, LinearIntentModel
 
 
-def _features(message: Message) -> Tuple[Optional[Any], Optional[np.ndarray]]:
-    """The message's sparse and dense sentence features (``None`` where absent)."""
+def _features(
+    message: Message, dense_from: Optional[List[str]] = None
+) -> Tuple[Optional[Any], Optional[np.ndarray]]:
+    """The message's sparse and dense sentence features (``None`` where absent).
+
+    ``dense_from`` names the featurizers (their ``alias``) whose dense features are read;
+    empty or ``None``: all of them. Every sparse feature is read.
+    """
     sparse_sentence = message.get_sparse_features(TEXT)[1]
-    dense_sentence = message.get_dense_features(TEXT)[1]
+    dense_sentence = message.get_dense_features(TEXT, list(dense_from or []))[1]
     return (
         sparse_sentence.features if sparse_sentence is not None else None,
         np.asarray(dense_sentence.features) if dense_sentence is not None else None,
@@ -48,7 +55,13 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"C": 10.0, "dense_weight": 2.0, "max_iter": 5000, "ranking_length": 10}
+        return {
+            "C": 10.0,
+            "dense_weight": 2.0,
+            "max_iter": 5000,
+            "ranking_length": 10,
+            "dense_featurizers": [],
+        }
 
     def __init__(
         self,
@@ -96,13 +109,19 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if len({e.get(INTENT) for e in examples}) < 2:
             return self._resource
-        features = [_features(e) for e in examples]
+        features = [_features(e, self.config["dense_featurizers"]) for e in examples]
         if any(counts is None for counts, _ in features):
             raise ValueError("LinearIntentClassifier needs a sparse featurizer before it")
         counts = sparse.vstack([sparse.csr_matrix(c) for c, _ in features])
         dense = None
         if all(d is not None for _, d in features):
             dense = np.vstack([d.reshape(1, -1) for _, d in features])  # type: ignore[union-attr]
+        elif self.config["dense_featurizers"]:
+            raise ValueError(
+                "LinearIntentClassifier: no dense features from "
+                f"{', '.join(self.config['dense_featurizers'])}: is that a featurizer's alias "
+                "in config.yml, before this component?"
+            )
         self.model.fit(counts, dense, [str(e.get(INTENT)) for e in examples])
         with self._model_storage.write_to(self._resource) as folder:
             self.model.save(folder)
@@ -110,7 +129,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            counts, dense = _features(message)
+            counts, dense = _features(message, self.config["dense_featurizers"])
             if not self.model.trained or counts is None or not message.get(TEXT):
                 message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
                 message.set("intent_ranking", [], add_to_output=True)

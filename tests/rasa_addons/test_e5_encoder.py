@@ -1,4 +1,4 @@
-"""Tests of rasa_addons/e5_encoder.py (the featurizer's engine, run here on Python 3.11).
+"""Tests of rasa_addons/e5_encoder.py (the featurizers' engines, run here on Python 3.11).
 
 The Rasa wrapper (rasa_addons/e5_featurizer.py) is exercised by ``make train`` and the Rasa
 conversation tests; this checks what it adds to each message.
@@ -13,7 +13,7 @@ import pytest
 
 from bot.model.nlu_features import export_feature_graph
 from bot.settings import ROOT
-from rasa_addons.e5_encoder import E5Encoder
+from rasa_addons.e5_encoder import E5Encoder, GeneralE5Encoder
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,25 @@ def test_praise_is_closer_to_praise_across_languages_than_to_a_complaint(
 def test_a_missing_graph_says_how_to_make_it(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="make train"):
         E5Encoder(tmp_path).encode(["bonjour"])
+
+
+def test_the_general_encoder_gives_one_unit_row_per_text_alone() -> None:
+    general = GeneralE5Encoder()
+    rows = general.encode(["ma facture est fausse", "", None, "Thanks, all good!"])
+    assert rows.shape == (4, 384) and rows.dtype == np.float32
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-4)
+    assert np.array_equal(general.encode(["ma facture est fausse"])[0], rows[0])
+    assert general.dimension == 384 and general.encode([]).shape == (0, 0)
+
+
+def test_the_general_encoder_keeps_what_a_message_asks_across_languages() -> None:
+    # what our emotion model sets aside: two questions in two languages are closer to each
+    # other than to a thank-you in the first one's language
+    fr_question, en_question, fr_thanks = GeneralE5Encoder().encode(
+        [
+            "à quelle heure ouvre le magasin samedi ?",
+            "what time does the store open on Saturday?",
+            "merci beaucoup pour votre aide au magasin",
+        ]
+    )
+    assert cosine(fr_question, en_question) > cosine(fr_question, fr_thanks) + 0.05
