@@ -305,6 +305,25 @@ def _by_meaning(text: str, audience: Audience, services: Services) -> Touchpoint
     return TouchpointMatch(touchpoint=guessed, source=Source.MEANING) if guessed else None
 
 
+def names_touchpoint(
+    text: str, audience: Audience | str = Audience.CUSTOMER, *, services: Services | None = None
+) -> bool:
+    """Whether the company's keywords name one of ``audience``'s touchpoints in ``text``.
+
+    A message NLU could not classify ("ma livraison kill 85 est arrivée en retard") is
+    still feedback when it names a touchpoint: the caller records it rather than answer
+    "not understood" and lose it. Meaning alone (:mod:`bot.topics`) is not enough here: it
+    finds the nearest touchpoint of any text, "blorp" included.
+    """
+    from bot.services import get_services
+    from bot.touchpoints import keyword_touchpoint
+
+    if not text.strip():
+        return False
+    company = (services or get_services()).company
+    return keyword_touchpoint(text, company=company, audience=audience) is not None
+
+
 def record(message: Message, *, services: Services | None = None) -> Outcome:
     """Score, route and store one message, with its routing decision and alert outbox rows.
 

@@ -18,6 +18,7 @@ from bot.feedback import (
     Severity,
     clean_text,
     iter_feedback,
+    names_touchpoint,
     query,
     record,
     set_rating,
@@ -221,6 +222,19 @@ def test_employee_speech_is_matched_to_employee_touchpoints(make_services: Any, 
     [alert] = rows(services, AlertOutboxRecord)
     assert alert.payload["language"] == "en"  # the IT team reads English
     assert alert.payload["touchpoint_label"] == "Tools and IT"
+
+
+def test_names_touchpoint_reads_the_keywords_of_the_audience(
+    make_services: Any, fakes: Any
+) -> None:
+    services = make_services(fakes.UNHAPPY)
+    noisy = "Bonjour, ma livraison kill 85 est arrivée en retard et le colis était abîmé"
+    assert names_touchpoint(noisy, "customer", services=services)
+    assert names_touchpoint("the invoice kill 3 was wrong", "customer", services=services)
+    assert names_touchpoint("le scanner plante", Audience.EMPLOYEE, services=services)
+    assert not names_touchpoint("le scanner plante", Audience.CUSTOMER, services=services)
+    for text in ("blorp", "", "   ", "quelle heure est-il à Tokyo ?"):
+        assert not names_touchpoint(text, "customer", services=services), text
 
 
 def test_nlu_hint_beats_keywords_and_context_fills_gaps(make_services: Any, fakes: Any) -> None:
