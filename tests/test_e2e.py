@@ -168,6 +168,30 @@ def test_unprompted_french_complaint_is_stored_routed_and_alerted(stack: Stack) 
 
 
 @pytest.mark.parametrize(
+    "conversation, text, language, not_understood",
+    [
+        (
+            "e2e-noisy-fr",
+            "Bonjour, ma livraison kill 85 est arrivée en retard et le colis était abîmé",
+            "fr",
+            "pas compris",
+        ),
+        ("e2e-noisy-fr-2", "bjr livraison zq 85 kw 12 retard colis abimé", "fr", "pas compris"),
+        ("e2e-noisy-en", "hi delivery zq 85 kw 12 late parcel damaged", "en", "didn't understand"),
+    ],
+)
+def test_a_noisy_complaint_naming_a_touchpoint_is_stored_whatever_nlu_makes_of_it(
+    stack: Stack, conversation: str, text: str, language: str, not_understood: str
+) -> None:
+    answer = stack.chat(conversation, text, language=language)
+    said = replies_text(answer)
+    assert said and not_understood not in said, said
+    [record] = stack.feedback(conversation)
+    assert (record["touchpoint"], record["team"]) == ("delivery", "logistics"), record
+    assert record["text"] == text
+
+
+@pytest.mark.parametrize(
     ("conversation", "language", "text", "touchpoint", "team", "said"),
     [
         ("e2e-meaning-en", "en", "the lady at the till was rude to me", "store", "stores",
