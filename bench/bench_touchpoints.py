@@ -1,8 +1,9 @@
 """Touchpoint and team detection on a bilingual dev set (``bench/touchpoints-dev.jsonl``).
 
-Each line is a realistic customer message phrased unlike the NLU training examples, with
-every touchpoint it names (the primary one first). This measures what Vécu itself decides
-with no NLU entity and no conversation context, per language: primary touchpoint, owning team,
+Each line is a realistic message phrased unlike the NLU training examples, with every
+touchpoint it names (the primary one first), from a customer unless its ``audience`` says
+``employee``. This measures what Vécu itself decides with no NLU entity and no conversation
+context, per language (employees on rows of their own): primary touchpoint, owning team,
 and the share of named touchpoints found; first with the keywords of ``company.yml`` alone
 (:func:`bot.touchpoints.detect_touchpoint`), then with the touchpoint-by-meaning fallback of
 :mod:`bot.topics` for the messages the keywords leave without touchpoint (as
@@ -26,12 +27,14 @@ from bot.touchpoints import TouchpointMatch, detect_touchpoint
 DEV = ROOT / "bench" / "touchpoints-dev.jsonl"
 
 
-def decide(text: str, company: Company, topics: TopicIndex | None) -> list[str]:
+def decide(
+    text: str, company: Company, topics: TopicIndex | None, audience: str = "customer"
+) -> list[str]:
     """Every touchpoint found in ``text``, the primary one first (keywords, then meaning)."""
-    match: TouchpointMatch = detect_touchpoint(text, company=company)
+    match: TouchpointMatch = detect_touchpoint(text, company=company, audience=audience)
     if match.touchpoint:
         return [match.touchpoint, *match.others]
-    guessed = topics.guess(text, "customer") if topics else None
+    guessed = topics.guess(text, audience) if topics else None
     return [guessed] if guessed else []
 
 
@@ -56,20 +59,22 @@ def report(path: Path, company: Company, topics: TopicIndex | None) -> None:
     for line in path.read_text(encoding="utf-8").splitlines():
         case = json.loads(line)
         expected = case["touchpoints"]
-        found = decide(case["text"], company, topics)
+        audience = case.get("audience", "customer")
+        found = decide(case["text"], company, topics, audience)
         primary = found[0] if found else None
-        row = totals[case["language"]]
+        language = case["language"] if audience == "customer" else f"{case['language']}/{audience}"
+        row = totals[language]
         row["n"] += 1
         row["touchpoint"] += primary == expected[0]
         row["team"] += company.team_for(primary) == company.team_for(expected[0])
         row["named"] += len(expected)
         row["named_found"] += len(set(expected) & set(found))
         if found != expected:
-            misses.append(f"  {case['language']}  expected {expected}, got {found}: {case['text']}")
-    print(f"{'language':<9}{'n':>4}{'touchpoint':>12}{'team':>8}{'all named':>11}")
+            misses.append(f"  {language}  expected {expected}, got {found}: {case['text']}")
+    print(f"{'language':<12}{'n':>4}{'touchpoint':>12}{'team':>8}{'all named':>11}")
     for language, row in sorted(totals.items()):
         print(
-            f"{language:<9}{row['n']:>4}{row['touchpoint'] / row['n']:>12.2f}"
+            f"{language:<12}{row['n']:>4}{row['touchpoint'] / row['n']:>12.2f}"
             f"{row['team'] / row['n']:>8.2f}{row['named_found'] / row['named']:>11.2f}"
         )
     if misses:

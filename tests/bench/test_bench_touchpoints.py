@@ -17,6 +17,12 @@ def test_scores_per_language_with_keywords_then_meaning_and_lists_misses(
         {"language": "fr", "text": "Mon colis est arrivé écrasé", "touchpoints": ["delivery"]},
         {"language": "en", "text": "I was charged twice on my invoice", "touchpoints": ["billing"]},
         {"language": "en", "text": "the lady at the till was rude to me", "touchpoints": ["store"]},
+        {
+            "language": "fr",
+            "audience": "employee",
+            "text": "le scanner plante encore",
+            "touchpoints": ["tools"],
+        },
     ]
     path = tmp_path / "set.jsonl"
     path.write_text("\n".join(json.dumps(c) for c in cases), encoding="utf-8")
@@ -32,14 +38,18 @@ def test_scores_per_language_with_keywords_then_meaning_and_lists_misses(
             if line[:2] in ("fr", "en")
         }
 
+    employee = ["1", "1.00", "1.00", "1.00"]
+
     assert rows(keywords) == {
         "en": ["2", "0.50", "0.50", "0.50"],
         "fr": ["1", "1.00", "1.00", "1.00"],
+        "fr/employee": employee,
     }
     assert "expected ['store'], got []: the lady at the till" in keywords
     assert rows(meaning) == {
         "en": ["2", "1.00", "1.00", "1.00"],
         "fr": ["1", "1.00", "1.00", "1.00"],
+        "fr/employee": employee,
     }
     assert "not exactly right" not in meaning
 
@@ -54,4 +64,6 @@ def test_both_sets_are_well_formed() -> None:
         for line in lines:
             case = json.loads(line)
             assert case["language"] in ("fr", "en") and case["text"]
-            assert all(company.touchpoint(key) for key in case["touchpoints"]), case
+            audience = case.get("audience", "customer")
+            touchpoints = [company.touchpoint(key) for key in case["touchpoints"]]
+            assert all(t and t.audience == audience for t in touchpoints), case
