@@ -209,6 +209,8 @@ ALSO_KIND = "also"
 """The outbox ``kind`` telling a team that a message handled by another team names theirs too."""
 MESSAGE_ID_LENGTH = 64
 """Longest stored message id (longer ones are hashed, like conversation ids)."""
+INTENT_LENGTH = 32
+"""Longest stored NLU intent name (Rasa's are short; a longer one is hashed)."""
 
 
 def clean_text(text: str, max_length: int) -> tuple[str, int, bool]:
@@ -434,6 +436,7 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
             row = FeedbackRecord(
                 conversation_id=conversation_id,
                 message_id=message_id,
+                intent=_safe_id(message.intent, INTENT_LENGTH) if message.intent else None,
                 audience=audience.value,
                 channel=_safe_id(message.channel or "unknown", 32),
                 language=stored_language(text, normalize_language(message.language)),
@@ -620,6 +623,7 @@ def set_rating(
                 kind=Kind(row.kind),
                 scored=row.model_version != UNAVAILABLE_MODEL,
                 mixed=bool(row.mixed),
+                intent=row.intent,
             )
             decision = route(signals, company=company, parent_team=parent.team if parent else None)
             row.rating = rating

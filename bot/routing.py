@@ -7,6 +7,8 @@ and the team decision:
   audience's ``fallback_team`` (if configured); anything else without a touchpoint has no team;
 * the matched rule gives the severity, ``confidential`` (no excerpt in alerts) and ``alert``
   (whether the team is told at all: by default neutral messages are stored, not alerted);
+* a message is *negative* when the model reads it negative (sentiment or main emotion), when it
+  is mixed, when its rating is low, or when NLU calls it a complaint (:data:`COMPLAINT_INTENTS`);
 * the alert kind is ``issue`` for negative messages, ``praise`` for positive ones (praise
   reaches the team too), ``followup`` for answers to the empathetic follow-up, and
   ``issue`` when the model was unavailable (a human should look).
@@ -31,6 +33,13 @@ SEVERITY_ORDER: dict[Severity, int] = {
     Severity.HIGH: 2,
     Severity.URGENT: 3,
 }
+
+COMPLAINT_INTENTS: frozenset[str] = frozenset({"complain"})
+"""NLU intents that make a message negative whatever the model reads. Our sentiment head
+misreads some plain French complaints ("la qualité est vraiment décevante": positive 0.53,
+"votre service client est injoignable": 0.53) where the intent classifier, which reads the
+words and the original encoder, says complaint (0.78, 0.76): such a message must get the
+empathetic reply, the follow-up and an issue alert, never "great to hear"."""
 
 
 class AlertKind(StrEnum):
@@ -112,8 +121,11 @@ class RoutingDecision:
 
 
 def is_negative(signals: Signals, company: Company) -> bool:
-    """Negative or mixed sentiment, a negative main emotion, or a low rating on its scale."""
+    """Negative or mixed sentiment, a negative main emotion, a complaint (the NLU intent), or a
+    low rating on its scale."""
     if signals.mixed or signals.sentiment_label == "negative":
+        return True
+    if signals.intent in COMPLAINT_INTENTS:
         return True
     if signals.emotions and signals.emotion_label in company.negative_emotions:
         return True

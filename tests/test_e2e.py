@@ -192,6 +192,24 @@ def test_a_noisy_complaint_naming_a_touchpoint_is_stored_whatever_nlu_makes_of_i
 
 
 @pytest.mark.parametrize(
+    ("conversation", "text", "team"),
+    [
+        ("e2e-misread-fr", "votre service client est injoignable", "customer_care"),
+        ("e2e-misread-fr-2", "la qualité est vraiment décevante", "product"),
+    ],
+)
+def test_a_complaint_our_model_reads_positive_gets_empathy_not_thanks(
+    stack: Stack, conversation: str, text: str, team: str
+) -> None:
+    # the model scores these French complaints positive (0.53); NLU reads a complaint
+    answer = stack.chat(conversation, text, language="fr")
+    said = replies_text(answer)
+    assert "désolé" in said and "plaisir" not in said, said
+    [record] = stack.feedback(conversation)
+    assert record["team"] == team, record
+
+
+@pytest.mark.parametrize(
     ("conversation", "language", "text", "touchpoint", "team", "said"),
     [
         ("e2e-meaning-en", "en", "the lady at the till was rude to me", "store", "stores",

@@ -162,6 +162,9 @@ class FeedbackRecord(Base):
     # with the conversation, so a message recorded by the web app's fallback and then by a late
     # Rasa is stored once (NULL: not one message's own words; never deduplicated).
     message_id: Mapped[str | None] = mapped_column(String(64))
+    # issue 19 (migration 0008): the NLU intent of the message, when the assistant read one
+    # ("complain" makes it negative whatever the model read, even when a rating comes later)
+    intent: Mapped[str | None] = mapped_column(String(32))
 
     decisions: Mapped[list[RoutingDecisionRecord]] = relationship(
         back_populates="feedback", cascade="all, delete-orphan", passive_deletes=True

@@ -393,6 +393,27 @@ def test_set_rating_rejects_bad_input(make_services: Any, fakes: Any) -> None:
         set_rating(first.feedback_id + 100, 3, RatingScale.CSAT, services=services)
 
 
+def test_a_complaint_the_model_reads_positive_stays_negative_after_a_rating(
+    make_services: Any, fakes: Any
+) -> None:
+    services = make_services(fakes.HAPPY)  # our model misreads some French complaints
+    first = record(
+        msg("la qualité est vraiment décevante", intent="complain", touchpoint="product"),
+        services=services,
+    )
+    assert first.negative and first.team == "product" and first.sentiment == "positive"
+    [alert] = rows(services, AlertOutboxRecord)
+    assert alert.kind == "issue"
+    [stored] = rows(services, FeedbackRecord)
+    assert stored.intent == "complain"
+    outcome = set_rating(first.feedback_id, 4, RatingScale.CSAT, services=services)
+    assert outcome.negative and len(rows(services, AlertOutboxRecord)) == 1
+    praise = record(
+        msg("la qualité est super", intent="praise", conversation_id="p_conv2"), services=services
+    )
+    assert not praise.negative
+
+
 # ---- query / iter_feedback ----------------------------------------------------------------------
 
 

@@ -212,3 +212,24 @@ def test_intent_in_condition(company: Company, fakes: Any) -> None:
     assert rule_matches(rule, signals(fakes, intent="ask"), company)
     assert not rule_matches(rule, signals(fakes, intent="suggest"), company)
     assert not rule_matches(rule, signals(fakes), company)
+
+
+def test_a_complaint_is_negative_whatever_the_model_reads(company: Company, fakes: Any) -> None:
+    # "la qualité est vraiment décevante": our model reads it positive, NLU a complaint
+    cheerful = signals(fakes, sentiment=(0.1, 0.3, 0.6), emotion="joy", intent="complain")
+    assert is_negative(cheerful, company)
+    decision = route(cheerful, company=company)
+    assert decision.negative and decision.alert is AlertKind.ISSUE
+    assert decision.team == "logistics"
+    nowhere = route(
+        signals(fakes, touchpoint=None, sentiment=(0.1, 0.3, 0.6), intent="complain"),
+        company=company,
+    )
+    assert nowhere.negative and nowhere.team == "customer_care"
+    # praise read positive stays praise; the intent alone never makes a message positive
+    praise = signals(fakes, sentiment=(0.1, 0.3, 0.6), emotion="joy", intent="praise")
+    assert not is_negative(praise, company)
+    assert route(praise, company=company).alert is AlertKind.PRAISE
+    assert is_negative(
+        signals(fakes, sentiment=(0.8, 0.1, 0.1), emotion="anger", intent="praise"), company
+    )
