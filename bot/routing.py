@@ -38,7 +38,7 @@ COMPLAINT_INTENTS: frozenset[str] = frozenset({"complain"})
 """NLU intents that make a message negative whatever the model reads. Our sentiment head
 misreads some plain French complaints ("la qualité est vraiment décevante": positive 0.53,
 "votre service client est injoignable": 0.53) where the intent classifier, which reads the
-words and the original encoder, says complaint (0.78, 0.76): such a message must get the
+words and the original encoder, says complaint (0.71, 0.77): such a message must get the
 empathetic reply, the follow-up and an issue alert, never "great to hear"."""
 
 

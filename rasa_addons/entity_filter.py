@@ -17,7 +17,7 @@ it only made the conversation tests fail with each change of the data.
 """
 
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, FrozenSet, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -89,6 +89,7 @@ class KnownValueFilter(GraphComponent):
     ) -> None:
         self.names = [str(name) for name in config["entities"]]
         self.known = known or {}
+        self._allowed = self._sets(self.known)
         self._model_storage = model_storage
         self._resource = resource
 
@@ -120,9 +121,15 @@ class KnownValueFilter(GraphComponent):
             pass
         return cls({**cls.get_default_config(), **config}, model_storage, resource, known)
 
+    @staticmethod
+    def _sets(known: Dict[str, List[str]]) -> Dict[str, FrozenSet[str]]:
+        """The known values as sets, built once (``process`` runs for every message)."""
+        return {name: frozenset(values) for name, values in known.items()}
+
     def train(self, training_data: TrainingData) -> Resource:
         annotated = (e for m in training_data.entity_examples for e in m.get(ENTITIES) or [])
         self.known = known_values(annotated, training_data.entity_synonyms, self.names)
+        self._allowed = self._sets(self.known)
         with self._model_storage.write_to(self._resource) as folder:
             (folder / FILE).write_text(json.dumps(self.known, ensure_ascii=False), "utf-8")
         return self._resource
@@ -130,7 +137,7 @@ class KnownValueFilter(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             entities = message.get(ENTITIES) or []
-            kept = keep_known(entities, self.known)
+            kept = keep_known(entities, self._allowed)
             if len(kept) != len(entities):
                 message.set(ENTITIES, kept, add_to_output=True)
         return messages

@@ -4,7 +4,7 @@ Plain Python (no Rasa import), so that Vécu's own tests read it on Python 3.11;
 component is :class:`rasa_addons.entity_filter.KnownValueFilter`.
 """
 
-from typing import Any, Dict, Iterable, List, Mapping, Set
+from typing import Any, Collection, Dict, Iterable, List, Mapping, Set
 
 
 def known_values(
@@ -31,17 +31,17 @@ def _mapped(value: str, synonyms: Mapping[str, str]) -> str:
 
 
 def keep_known(
-    entities: Iterable[Dict[str, Any]], known: Mapping[str, Iterable[str]]
+    entities: Iterable[Dict[str, Any]], known: Mapping[str, Collection[str]]
 ) -> List[Dict[str, Any]]:
     """The entities to keep: another entity, or a value among ``known`` for its name.
 
-    A name with no known value at all (nothing annotated) keeps every entity: there is
-    nothing to compare with.
+    ``known`` holds lower-cased values, as :func:`known_values` gives them (a set per name
+    makes the lookup cheap: the filter builds them once, not per message). A name with no
+    known value at all (nothing annotated) keeps every entity: there is nothing to compare with.
     """
-    sets = {name: {v.lower() for v in values} for name, values in known.items()}
     kept = []
     for entity in entities:
-        allowed = sets.get(str(entity.get("entity")))
+        allowed = known.get(str(entity.get("entity")))
         value = entity.get("value")
         if allowed and not (isinstance(value, str) and value.lower() in allowed):
             continue

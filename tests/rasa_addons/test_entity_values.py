@@ -28,7 +28,7 @@ def test_known_values_map_synonyms_and_keep_unmapped_words() -> None:
 
 
 def test_only_known_values_of_the_filtered_entities_are_kept() -> None:
-    known = {"touchpoint": ["billing", "delivery", "qualité"]}
+    known = {"touchpoint": {"billing", "delivery", "qualité"}}
     entities = [
         {"entity": "touchpoint", "value": "delivery"},
         {"entity": "touchpoint", "value": "politeness"},
