@@ -71,7 +71,8 @@ def test_endpoints_scaled_names_only_variables_the_stack_sets() -> None:
     assert wanted and wanted <= set(environment(Layout()))
     endpoints = yaml.safe_load(text)
     assert endpoints["tracker_store"]["type"] == "SQL"
-    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["lock_store"]["type"] == "rasa_addons.lock_store.AtomicRedisLockStore"
+    assert (ROOT / "rasa_addons" / "lock_store.py").exists()
     assert "${" not in (ROOT / "endpoints.yml").read_text(encoding="utf-8")  # make run: none
 
 

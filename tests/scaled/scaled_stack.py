@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bot.scaled import Layout, environment, haproxy_config, processes
+from bot.scaled import RASA_LOCK_PREFIX, Layout, environment, haproxy_config, processes
 from tests.e2e_stack import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,6 +197,11 @@ def load(
             else:
                 time.sleep(min(0.01, due - time.monotonic()))
     return turns
+
+
+def rasa_lock_key(sender: str) -> str:
+    """The Redis key of a conversation's lock (Rasa's: its prefix, ``lock:``, the sender)."""
+    return f"{RASA_LOCK_PREFIX}:lock:{sender}"
 
 
 def recreate_database() -> str:

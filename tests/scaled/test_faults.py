@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import sqlalchemy as sa
 from scaled_stack import (
+    REDIS_URL,
     SECRETS,
     Receiver,
     ScaledStack,
@@ -29,6 +31,7 @@ from scaled_stack import (
     build,
     engines_restartable,
     load,
+    rasa_lock_key,
     restart_postgresql,
     restart_redis,
 )
@@ -37,6 +40,7 @@ from bot.i18n import t
 from bot.settings import Settings
 from bot.storage.engine import make_engine
 from bot.web.chat import web_pseudonym
+from rasa_addons import ticket_lock
 
 pytestmark = pytest.mark.scaled
 
@@ -137,18 +141,38 @@ def test_a_conversation_moves_between_rasa_replicas(stack: ScaledStack) -> None:
 
 
 def test_two_replicas_receiving_one_conversation_keep_its_order(stack: ScaledStack) -> None:
+    """Six messages of one conversation, sent alternately to the two replicas, queue behind a
+    turn the test holds; each is sent once the one before has its ticket (its arrival is
+    known), then, the turn released, they are processed one at a time in that order."""
     ports = stack.layout.ports("rasa")
     sender = "p_scaled_order"
     texts = [f"message numéro {word}" for word in ("un", "deux", "trois", "quatre", "cinq", "six")]
+    client, key = redis.Redis.from_url(REDIS_URL), rasa_lock_key(sender)
+    held = ticket_lock.issue(client, key, sender, 60)
+    failed: list[BaseException] = []
+
+    def say(port: int, text: str) -> None:
+        try:
+            stack.rasa_say(port, sender, text)
+        except Exception as exc:  # seen by the test thread
+            failed.append(exc)
+
     threads = []
     for n, text in enumerate(texts):
-        thread = threading.Thread(target=stack.rasa_say, args=(ports[n % 2], sender, text))
+        thread = threading.Thread(target=say, args=(ports[n % 2], text))
         thread.start()
         threads.append(thread)
-        time.sleep(0.05)  # sent in this order, to alternating replicas, all in flight together
+        deadline = time.monotonic() + 30
+        while len(ticket_lock.read(client, key)) < n + 2:  # the held turn, then n + 1 queued
+            assert time.monotonic() < deadline and not failed, (text, failed)
+            time.sleep(0.01)
+    assert [number for number, _ in ticket_lock.read(client, key)] == list(range(7))
+    ticket_lock.finish(client, key, sender, held)
     for thread in threads:
         thread.join(timeout=120)
+    assert not failed, failed
     assert stack.tracker_texts(ports[1], sender) == texts
+    assert client.get(key) is None  # every turn finished, the lock gone
 
 
 def test_kill_9_of_one_replica_of_each_under_load_loses_and_duplicates_nothing(
