@@ -89,27 +89,48 @@ def haproxy_config(layout: Layout) -> str:
         "# Written by `python -m bot.scaled prepare` (make run-scaled); do not edit.",
         "global",
         "    maxconn 4096",
+        # a request is retried only if it fits in one buffer: Rasa's calls to the action
+        # servers (the tracker, the domain) are ~10 KB deflated (COMPRESS_ACTION_SERVER_REQUEST)
+        "    tune.bufsize 65536",
+        "    log stdout format raw local0",
         "defaults",
         "    mode http",
+        # only the requests that went wrong, each with its termination state and retries
+        "    log global",
+        "    option httplog",
+        "    option dontlog-normal",
         "    timeout connect 2s",
         "    timeout client 120s",
         "    timeout server 120s",
         "    timeout http-request 10s",
         "    option http-server-close",
-        # a request that found a dead replica is sent again to a live one (the message id
-        # keeps a half-processed message from being stored twice)
+        # a busy replica answers its check late but is alive; a dead one refuses at once
+        "    timeout check 10s",
+        # a request that found a dead replica, or whose replica died before answering, is
+        # sent again to a live one (the message id keeps a half-processed message from being
+        # stored twice: the web frontend gives each request an X-Request-ID, kept on retry)
         "    retries 3",
         "    option redispatch 1",
         "    retry-on conn-failure empty-response",
+        "    option http-buffer-request",  # a request is retried only once it is all here
         f"frontend stats\n    bind {HOST}:{layout.stats_port}\n    stats enable\n"
         "    stats uri /\n    stats refresh 5s",
     ]
     for kind, port in fronts.items():
-        parts.append(
-            f"frontend {kind}\n    bind {HOST}:{port}\n    default_backend {kind}_replicas"
+        request_id = (
+            "\n    unique-id-format %[uuid()]"
+            "\n    http-request set-header X-Request-ID %[unique-id]"
+            if kind == "web"
+            else ""
         )
+        parts.append(
+            f"frontend {kind}\n    bind {HOST}:{port}{request_id}\n"
+            f"    default_backend {kind}_replicas"
+        )
+        # out of the rotation at the first refused connection, back at the first good check
         servers = "\n".join(
-            f"    server {kind}{n + 1} {HOST}:{replica} check inter 1s fall 2 rise 1"
+            f"    server {kind}{n + 1} {HOST}:{replica} check inter 1s fall 2 rise 1 "
+            "observe layer4 error-limit 1 on-error mark-down"
             for n, replica in enumerate(layout.ports(kind))
         )
         parts.append(
@@ -139,6 +160,9 @@ def environment(layout: Layout) -> dict[str, str]:
         # long at most (Rasa's default is 60 s; a message takes well under a second)
         "TICKET_LOCK_LIFETIME": str(TICKET_LOCK_LIFETIME_S),
         "RASA_TELEMETRY_ENABLED": "false",  # no reports to Rasa's servers
+        # deflated, a call to the action servers fits in the balancer's buffer, which lets it
+        # send the call again when an action server dies before answering (52 KB → ~10 KB)
+        "COMPRESS_ACTION_SERVER_REQUEST": "true",
     }
 
 

@@ -71,6 +71,7 @@ from bot.web.chat import (
     handle_chat,
     parse_request,
     web_pseudonym,
+    with_request_id,
 )
 from bot.web.rasa import HttpRasaClient, RasaClient
 
@@ -386,7 +387,7 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
                 raise InvalidChatRequest(t("web.api.chat_not_json", API_LANGUAGE), "fr") from None
             if isinstance(body, dict) and isinstance(body.get("language"), str):
                 language = body["language"]
-            chat_request = parse_request(body)
+            chat_request = with_request_id(parse_request(body), request.headers.get("x-request-id"))
             ctx = ChatContext(
                 rasa=runtime.rasa(), settings=runtime.settings(), services=runtime.services
             )

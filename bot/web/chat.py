@@ -16,8 +16,11 @@ REST channel:
   reported to the page;
 - **privacy**: Rasa only ever sees :func:`bot.privacy.pseudonym` of the page's id;
 - **once**: each message gets an id (the client's ``message_id`` when it sends a fit one,
-  else a new one), given to Rasa in its metadata and to the fallback record, so a message
-  recorded here because Rasa was late and then recorded by Rasa's action is stored once;
+  else the request's ``X-Request-ID`` header when fit, else a new one), given to Rasa in its
+  metadata and to the fallback record, so a message recorded here because Rasa was late and
+  then recorded by Rasa's action is stored once. The balancer of ``make run-scaled`` sets
+  ``X-Request-ID`` and sends the same request again to another web replica when the first
+  died before answering: the retry keeps the id, and the message is stored once;
 - **failure**: when the action server does not answer its health check (checked before
   each message: with a dead action server Rasa still answers, e.g. its fallback utterance,
   and the feedback would be lost), when Rasa is down (unreachable, timeout, 5xx) or when it
@@ -188,6 +191,14 @@ def parse_audience(audience: str | None) -> Audience:
 def is_payload(text: str) -> bool:
     """Whether ``text`` is a button payload (``/intent{...}``) rather than the user's words."""
     return text.startswith("/")
+
+
+def with_request_id(request: ChatRequest, request_id: str | None) -> ChatRequest:
+    """``request`` whose ``message_id`` is the request's ``X-Request-ID`` when the client
+    sent no ``message_id`` of its own and the header is a fit id (see the module docstring)."""
+    if request.message_id is None and request_id and MESSAGE_ID.fullmatch(request_id):
+        return request.model_copy(update={"message_id": request_id})
+    return request
 
 
 def parse_request(body: Any) -> ChatRequest:

@@ -43,6 +43,12 @@ def test_every_replica_is_behind_its_balancer_with_a_health_check(tmp_path: Path
         for port in layout.ports(kind):
             assert f"127.0.0.1:{port} check" in config
     assert "retry-on conn-failure empty-response" in config
+    assert "option http-buffer-request" in config  # else a POST is never retried (HAProxy 2.6)
+    assert "tune.bufsize 65536" in config  # a deflated call to the action servers fits
+    assert environment(layout)["COMPRESS_ACTION_SERVER_REQUEST"] == "true"
+    assert config.count("on-error mark-down") == 7  # each replica out at its first refusal
+    web = config.split("frontend web\n", 1)[1].split("backend", 1)[0]
+    assert "http-request set-header X-Request-ID %[unique-id]" in web  # kept on retry
     if shutil.which("haproxy"):
         (tmp_path / "haproxy.cfg").write_text(config)
         checked = subprocess.run(

@@ -116,6 +116,25 @@ def test_chat_needs_no_token_and_uses_a_pseudonym(
     assert metadata == {"language": "fr", "audience": "customer", "channel": "web"}
 
 
+def test_the_balancers_request_id_is_the_message_id_when_the_client_gives_none(
+    client: TestClient, rasa: FakeRasaClient
+) -> None:
+    """``make run-scaled``'s balancer sets X-Request-ID and sends the same request again when
+    a web replica dies before answering: the retry must carry the same message id."""
+    body = {"conversation_id": "conv-1", "text": "Bonjour"}
+    for headers, extra in (
+        ({"X-Request-ID": "6f1c0e1a-5b7e-4c41-9d2e-0a8b3c2d1e4f"}, {}),
+        ({"X-Request-ID": "6f1c0e1a-5b7e-4c41-9d2e-0a8b3c2d1e4f"}, {"message_id": "page-0001"}),
+        ({"X-Request-ID": "bad id!"}, {}),
+    ):
+        response = client.post("/api/v1/chat", json={**body, **extra}, headers=headers)
+        assert response.status_code == 200, response.text
+    ids = [metadata["message_id"] for _, _, metadata in rasa.sent]
+    assert ids[0] == "6f1c0e1a-5b7e-4c41-9d2e-0a8b3c2d1e4f"
+    assert ids[1] == "page-0001"  # the client's own id first
+    assert len(ids[2]) == 32  # an unfit header: a new id
+
+
 def test_button_payload_is_sent_back_as_the_message(
     client: TestClient, rasa: FakeRasaClient
 ) -> None:
