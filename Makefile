@@ -103,7 +103,7 @@ balancer: ## Install HAProxy (Debian) for the scaled stack (root only)
 .PHONY: run-scaled
 run-scaled: setup train balancer ## REPLICAS (2) of Rasa, actions and web, WORKERS (2) workers behind HAProxy on PostgreSQL + Redis
 	@echo "==> Preparing the scaled stack (PostgreSQL $${VECU_SCALED_DATABASE_URL:-127.0.0.1:5432/vecu_scaled}, Redis, HAProxy)"
-	@set -a && . ./.env && set +a && $(PY) -m bot.scaled prepare --replicas $(REPLICAS) --workers $(WORKERS) \
+	@set -a && . ./.env && set +a && $(PY) -m bot.cli.scaled prepare --replicas $(REPLICAS) --workers $(WORKERS) \
 	  $${VECU_SCALED_DATABASE_URL:+--database-url "$$VECU_SCALED_DATABASE_URL"} \
 	  $${VECU_SCALED_REDIS_URL:+--redis-url "$$VECU_SCALED_REDIS_URL"}
 	@echo "==> Starting $(REPLICAS) Rasa, $(REPLICAS) action servers, $(REPLICAS) web, $(WORKERS) workers behind HAProxy"
@@ -113,9 +113,11 @@ run-scaled: setup train balancer ## REPLICAS (2) of Rasa, actions and web, WORKE
 
 # ---------------------------------------------------------------- checks
 .PHONY: lint
-lint: $(VENV)/.installed ## ruff
+lint: $(VENV)/.installed ## ruff, and bot/'s floors (import-linter: nothing imports upward)
 	@echo "==> ruff"
 	@$(VENV)/bin/ruff check bot actions tests bench rasa_addons
+	@echo "==> import-linter (bot/ in layers)"
+	@$(VENV)/bin/lint-imports --no-cache >/dev/null || $(VENV)/bin/lint-imports --no-cache
 	@$(VENV)/bin/ruff format --check bot actions tests bench rasa_addons >/dev/null || { echo "    (ruff format would reformat some files: run 'make fmt')"; }
 
 .PHONY: fmt

@@ -1,9 +1,9 @@
 """Action ``action_attach_rating``: a rating given after unprompted feedback.
 
 The feedback was stored the moment it arrived (``action_record_feedback``); the rating the
-person then picks is attached to it with :func:`bot.feedback.set_rating`, which may raise
+person then picks is attached to it with :func:`bot.feedback.intake.set_rating`, which may raise
 its severity. A rating with nothing to attach to (no feedback in this conversation, or it
-is gone) is recorded on its own with :func:`bot.feedback.record`, so it is never lost.
+is gone) is recorded on its own with :func:`bot.feedback.intake.record`, so it is never lost.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from actions.common import (
     latest_entity,
 )
 from actions.record_feedback import wants_followup
+from bot.domain import Kind
 from bot.errors import VecuError
-from bot.feedback import Kind, Message, Outcome, record, set_rating, valid_rating
+from bot.feedback.intake import Message, Outcome, record, set_rating, valid_rating
 
 _log = logging.getLogger(__name__)
 

@@ -15,8 +15,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.feedback import Audience, RatingScale
+from bot.domain import Audience, RatingScale
 from bot.i18n import LANGUAGES, normalize_language
+from bot.services import get_services
 
 LANGUAGE = "language"
 AUDIENCE = "audience"
@@ -123,7 +124,7 @@ def message_id_of(tracker: Tracker, text: Any) -> str | None:
     """The channel's id of the (latest) user message whose own words ``text`` is.
 
     A record made with it is stored once even if the channel already recorded that message
-    itself (Rasa was late, see :mod:`bot.web.chat`); a form's answer recorded turns later
+    itself (Rasa was late, see :mod:`bot.channels.web.chat`); a form's answer recorded turns later
     finds the id of the message that carried it. ``None`` when no message of the tracker
     has these words, or when the channel gave no id.
     """
@@ -179,7 +180,6 @@ def team_label(team: str | None, language: str) -> str | None:
     """The name of ``team`` in ``language`` (from the company configuration)."""
     if team is None:
         return None
-    from bot.services import get_services
 
     found = get_services().company.team(team)
     return found.label(language) if found else None

@@ -2,7 +2,7 @@
 
 Inside a form, :func:`skip_if_declined` (called by the forms' ``extract_<slot>`` methods) fills
 the question's slot with :data:`~actions.common.SKIPPED` when the person declines the
-question being asked, records the decline with :func:`bot.declines.record_decline`, and the
+question being asked, records the decline with :func:`bot.feedback.declines.record_decline`, and the
 form moves on to its next question; the recording actions then leave that answer out. A
 free-text question is skipped only on the ``decline`` intent ("je sais pas", "skip": a "non"
 there may begin an answer), and an answer longer than a few words is kept as the answer even
@@ -36,8 +36,8 @@ from actions.common import (
     latest_intent,
     latest_text,
 )
-from bot.declines import Question, is_short_decline, record_decline
 from bot.errors import VecuError
+from bot.feedback.declines import Question, is_short_decline, record_decline
 
 _log = logging.getLogger(__name__)
 TEXT_DECLINE_INTENTS = frozenset({"decline"})
@@ -68,7 +68,7 @@ async def skip_if_declined(
 
     Args:
         tracker: the conversation.
-        slot: the form's slot (and :class:`bot.declines.Question`) being asked.
+        slot: the form's slot (and :class:`bot.feedback.declines.Question`) being asked.
         free_text: the question asks for words: a long answer is kept as the answer.
         also: slots skipped with it (a declined touchpoint leaves nothing to ask about).
     """

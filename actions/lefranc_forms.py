@@ -2,7 +2,8 @@
 
 ``validate_expectation_form`` (a customer's expected level) and
 ``validate_touchpoint_pulse_form`` (an employee's means and mirror answers) accept only a
-customer touchpoint (:func:`bot.lefranc.question_touchpoint`) and ratings from 1 to 5; anything
+customer touchpoint (:func:`bot.feedback.lefranc.question_touchpoint`) and ratings from 1 to 5;
+anything
 else is refused with ``utter_rating_invalid`` (ratings) or asked again (touchpoint).
 """
 
@@ -17,8 +18,8 @@ from rasa_sdk.forms import FormValidationAction
 from actions.common import EXPECTATION, MEANS, MIRROR, SKIPPED, TOUCHPOINT, context
 from actions.decline_question import skip_if_declined
 from actions.validate_ratings import checked
-from bot.feedback import RatingScale
-from bot.lefranc import question_touchpoint
+from bot.domain import RatingScale
+from bot.feedback.lefranc import question_touchpoint
 
 
 def _touchpoint(value: Any, tracker: Tracker) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Action ``action_opt_out``: "stop", "arrête", "désabonner", "unsubscribe" hold everywhere.
 
-Calls :func:`bot.ledger.opt_out_conversation` once: the person behind this conversation
+Calls :func:`bot.contact.routes.opt_out_conversation` once: the person behind this conversation
 refuses every purpose (surveys, follow-ups), so no channel of theirs is solicited again,
 and what waited in the outbox for them is cancelled. Answers ``utter_stop``, or
 ``utter_opt_out_failed`` when the refusal could not be stored (the conversation still stops).
@@ -17,8 +17,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import context
+from bot.contact.routes import opt_out_conversation
 from bot.errors import VecuError
-from bot.ledger import opt_out_conversation
 
 _log = logging.getLogger(__name__)
 

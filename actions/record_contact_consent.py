@@ -1,7 +1,7 @@
 """Action ``action_record_contact_consent``: may we tell the person when it is resolved?
 
 Reads the answer to ``utter_ask_contact`` (intent ``affirm`` or ``deny``), stores it with
-:func:`bot.alerts.closing.answer_contact_question` (the conversation's contact routes and the
+:func:`bot.contact.routes.answer_contact_question` (the conversation's contact routes and the
 ledger's consent for ``followup``) and confirms with ``utter_contact_yes``, or
 ``utter_contact_no`` when the answer was no or an earlier opt-out still holds.
 """
@@ -17,7 +17,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import context, latest_intent
-from bot.alerts.closing import answer_contact_question
+from bot.contact.routes import answer_contact_question
 from bot.errors import VecuError
 
 _log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 Runs after the feedback form (the comment slot holds the words, the rating slot the rating)
 and straight after unprompted feedback ("mon colis est arrivé écrasé !!": the latest message
-holds the words, no rating yet). It calls :func:`bot.feedback.record` once, then answers
+holds the words, no rating yet). It calls :func:`bot.feedback.intake.record` once, then answers
 with a response chosen from the outcome: an empathetic note naming the team that is told,
 a confidential note, or thanks. ``feedback_negative`` tells the rules whether the one
 empathetic follow-up question comes next.
@@ -35,8 +35,9 @@ from actions.common import (
     message_id_of,
     team_label,
 )
+from bot.domain import Kind
 from bot.errors import VecuError
-from bot.feedback import Kind, Message, Outcome, record
+from bot.feedback.intake import Message, Outcome, record
 
 _log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def reply_for(
 ) -> tuple[str, dict[str, Any]]:
     """The response (and its template values) that tells the person what happened.
 
-    Only claims that a team is told when :func:`bot.feedback.record` says one was. A mixed
+    Only claims that a team is told when :func:`bot.feedback.intake.record` says one was. A mixed
     message (praise and a problem) gets both halves acknowledged; a negative or mixed one is
     never answered with "great to hear"; another team the message names is said to be told.
     A question (intent ``ask``) is said to be passed on to the team that will answer it; a

@@ -1,6 +1,6 @@
 """Action ``action_record_followup``: store the answer to "what would have made it right?".
 
-The answer is recorded with :func:`bot.feedback.record` as a ``followup`` whose parent is
+The answer is recorded with :func:`bot.feedback.intake.record` as a ``followup`` whose parent is
 the feedback it answers (``feedback_id`` slot), so the owning team reads both together.
 A declined follow-up (``actions.decline_question``) adds nothing.
 """
@@ -27,8 +27,9 @@ from actions.common import (
     latest_text,
     message_id_of,
 )
+from bot.domain import Kind
 from bot.errors import VecuError
-from bot.feedback import Kind, Message, record
+from bot.feedback.intake import Message, record
 
 _log = logging.getLogger(__name__)
 

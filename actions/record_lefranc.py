@@ -1,6 +1,6 @@
 """Actions ``action_record_expectation`` and ``action_record_touchpoint_pulse``.
 
-They store the answers of Lefranc's questions through :mod:`bot.lefranc`: a customer's
+They store the answers of Lefranc's questions through :mod:`bot.feedback.lefranc`: a customer's
 expected level for a touchpoint (*expected*), an employee's means to deliver it (*proposed*)
 and their estimate of customers' rating (*mirror*). The conversation id is Rasa's sender id,
 already a pseudonym; an employee's team comes from the channel's metadata (``member_team``).
@@ -28,7 +28,7 @@ from actions.common import (
     context,
 )
 from bot.errors import VecuError
-from bot.lefranc import record_expectation, record_touchpoint_pulse
+from bot.feedback.lefranc import record_expectation, record_touchpoint_pulse
 
 _log = logging.getLogger(__name__)
 

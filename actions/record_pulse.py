@@ -30,8 +30,9 @@ from actions.common import (
     latest_text,
     message_id_of,
 )
+from bot.domain import Audience, Kind, RatingScale
 from bot.errors import VecuError
-from bot.feedback import Audience, Kind, Message, RatingScale, record, valid_rating
+from bot.feedback.intake import Message, record, valid_rating
 
 _log = logging.getLogger(__name__)
 

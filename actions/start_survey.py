@@ -25,13 +25,13 @@ from actions.common import (
     context,
     latest_entity,
 )
+from bot.services import get_services
 
 
 def touchpoint_label(touchpoint: str | None, language: str) -> str | None:
     """The name of ``touchpoint`` in ``language`` (from the company configuration)."""
     if not touchpoint:
         return None
-    from bot.services import get_services
 
     found = get_services().company.touchpoint(touchpoint)
     return found.label(language) if found else None

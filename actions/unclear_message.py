@@ -29,7 +29,8 @@ from actions.common import (
     message_id_of,
 )
 from actions.record_feedback import record_and_reply
-from bot.feedback import Kind, Message, names_touchpoint
+from bot.domain import Kind
+from bot.feedback.intake import Message, names_touchpoint
 from bot.language import detect_any
 
 

@@ -3,7 +3,7 @@
 ``validate_feedback_form`` checks the customer rating (CSAT 1-5, or NPS 0-10 when the
 channel asked for NPS); ``validate_pulse_form`` checks the eNPS (0-10) and the engagement
 rating (1-5). A rating off its scale is refused with ``utter_rating_invalid`` and the form
-asks again. The scale ranges belong to :func:`bot.feedback.valid_rating`. Every question may
+asks again. The scale ranges belong to :func:`bot.feedback.intake.valid_rating`. Every question may
 be declined ("non merci", "je sais pas": :func:`actions.decline_question.skip_if_declined`).
 """
 
@@ -27,7 +27,8 @@ from actions.common import (
     context,
 )
 from actions.decline_question import skip_if_declined
-from bot.feedback import RatingScale, valid_rating
+from bot.domain import RatingScale
+from bot.feedback.intake import valid_rating
 
 
 def checked(

@@ -40,7 +40,7 @@ CONVERSATIONS = [
 ]
 PROCESSES = {
     "rasa": "rasa run --model",
-    "actions": "bot.actionserver",
+    "actions": "bot.cli.actionserver",
     "web": "uvicorn bot.web.app",
     "worker": "vecu worker",
     # the scaled stack's balancer and shared engines (make run-scaled)

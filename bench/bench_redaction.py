@@ -1,6 +1,6 @@
 """PII redaction benchmark: precision/recall per category and time per message.
 
-Runs :func:`bot.redaction.redact`'s redactor (the shipped spaCy models and the company's
+Runs :func:`bot.privacy.redaction.redact`'s redactor (the shipped spaCy models and the company's
 order patterns) over the labelled fixture set ``tests/fixtures/redaction.jsonl`` and reports,
 per category, precision and recall (scored as in ``tests/bot/test_redaction.py``), then the
 model load time per language and p50/p95/max time per message (each message redacted
@@ -34,7 +34,7 @@ def main() -> int:
     from test_redaction import evaluate, load_examples
 
     from bot.company import load_company
-    from bot.redaction import SpacyNameFinder, redactor_for
+    from bot.privacy.redaction import SpacyNameFinder, redactor_for
 
     company = load_company(ROOT / "company.yml", env={})
     redactor = redactor_for(company)

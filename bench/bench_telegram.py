@@ -38,13 +38,13 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from bot.channels.rasa import FakeRasaClient, HttpRasaClient, RasaMessage
 from bot.channels.telegram.fake_api import FakeBotApiServer
 from bot.channels.telegram.webhook import SECRET_HEADER, mount_telegram
 from bot.scoring.base import StaticScorer
 from bot.services import build_services, set_services
 from bot.settings import Settings
 from bot.storage.migrate import upgrade
-from bot.web.rasa import FakeRasaClient, HttpRasaClient, RasaMessage
 
 SECRET = "bench-secret"
 TOKEN = "1:bench"

@@ -5,9 +5,10 @@ touchpoint it names (the primary one first), from a customer unless its ``audien
 ``employee``. This measures what Vécu itself decides with no NLU entity and no conversation
 context, per language (employees on rows of their own): primary touchpoint, owning team,
 and the share of named touchpoints found; first with the keywords of ``company.yml`` alone
-(:func:`bot.touchpoints.detect_touchpoint`), then with the touchpoint-by-meaning fallback of
-:mod:`bot.topics` for the messages the keywords leave without touchpoint (as
-``bot.feedback.record`` does). Run with ``make bench-touchpoints``
+(:func:`bot.feedback.touchpoints.detect_touchpoint`), then with the touchpoint-by-meaning fallback
+of
+:mod:`bot.company.topics` for the messages the keywords leave without touchpoint (as
+``bot.feedback.intake.record`` does). Run with ``make bench-touchpoints``
 (``SET=bench/touchpoints-fresh.jsonl`` for the set written after the keywords and the
 fallback, never used to tune them).
 """
@@ -20,9 +21,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from bot.company import Company, load_company
+from bot.company.topics import TopicIndex, generic_messages, nlu_examples, shared_embedder
+from bot.feedback.touchpoints import TouchpointMatch, detect_touchpoint
 from bot.settings import ROOT
-from bot.topics import TopicIndex, generic_messages, nlu_examples, shared_embedder
-from bot.touchpoints import TouchpointMatch, detect_touchpoint
 
 DEV = ROOT / "bench" / "touchpoints-dev.jsonl"
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+API_LANGUAGE = "en"
+"""The JSON API answers in English (its clients are programs; the chat answers in the person's)."""
 LOCALES = Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"

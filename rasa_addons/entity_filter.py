@@ -7,7 +7,7 @@ DIET tags words it never saw as entities when they sit where touchpoints sit in 
 of 0.84–0.89, where the touchpoints it knows come out at 0.99–1.0. This removes the listed
 entities (default: ``touchpoint``) whose ``confidence_entity`` is under ``min_confidence``.
 Nothing is lost: Vécu finds touchpoints in the text itself too (the keywords of
-``company.yml``, then by meaning, ``bot/topics.py``), and an entity without a confidence (a
+``company.yml``, then by meaning, ``bot/company/topics.py``), and an entity without a confidence (a
 regex or synonym extractor) is kept.
 
 ``rasa_addons.entity_filter.KnownValueFilter``, after ``EntitySynonymMapper``, drops the

@@ -92,7 +92,7 @@ class LinearIntentModel:
             dense: ``(n, d)`` dense features, or ``None``.
             labels: the intent of each row (at least two distinct ones).
         """
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 (scikit-learn only when training)
 
         counts = sparse.csr_matrix(counts, dtype=np.float64)
         if counts.shape[0] != len(labels) or (dense is not None and len(dense) != len(labels)):

@@ -86,7 +86,7 @@ def run_stack(
             "--credentials", "credentials.yml", "--interface", "127.0.0.1",
             "--port", str(rasa_port), "--enable-api", "--auth-token", env["RASA_TOKEN"],
         ],
-        "actions": [sys.executable, "-m", "bot.actionserver", "--port", str(actions_port)],
+        "actions": [sys.executable, "-m", "bot.cli.actionserver", "--port", str(actions_port)],
         "web": [
             str(VENV_BIN / "uvicorn"), "bot.web.app:app",
             "--host", "127.0.0.1", "--port", str(web_port),

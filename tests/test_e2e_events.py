@@ -43,7 +43,7 @@ CHAT_ID = 5150
 def sign(body: bytes, secret: str) -> str:
     """``X-Vecu-Signature`` as a business system computes it (HMAC-SHA256 of the raw body).
 
-    Written out here rather than imported from ``bot.events``: this is what the README tells
+    Written out here rather than imported from ``bot.contact.events``: this is what the README tells
     integrators to do, and the test proves the server accepts it.
     """
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

@@ -1,11 +1,12 @@
 """Alert destinations: where outbox rows are delivered.
 
-This module owns the :class:`Destination` interface, the generic :class:`WebhookDestination`
+This module owns the :class:`Destination` interface and the registry of the destination types
+channels add (:func:`register_destination`), the generic :class:`WebhookDestination`
 (HTTP POST with httpx; body is Vécu's JSON alert document or, with ``format: slack``, a
 Slack-compatible ``{"text", "blocks"}``; the idempotency key travels in the
-``X-Vecu-Alert-Id`` header), the in-tree :class:`FakeDestination` for tests, and
-:class:`ConfigDestinations`, which resolves ``(team, destination name)`` from the company
-configuration. The HTTP transport is injectable (``httpx.MockTransport`` in tests).
+``X-Vecu-Alert-Id`` header), and the in-tree :class:`FakeDestination` for tests
+(:class:`bot.alerts.resolve.ConfigDestinations` resolves ``(team, destination name)`` from the
+company configuration). The HTTP transport is injectable (``httpx.MockTransport`` in tests).
 
 Errors: a failed delivery raises :class:`~bot.errors.DeliveryError` (retried with backoff);
 :class:`PermanentDeliveryError` marks failures retrying cannot fix (HTTP 4xx other than
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -23,12 +25,10 @@ import httpx
 
 from bot import __version__
 from bot.alerts.payload import slack_body
-from bot.company import Company
 from bot.company import Destination as DestinationConfig
 from bot.errors import DeliveryError
 
 if TYPE_CHECKING:
-    from bot.services import Services
     from bot.settings import Settings
 
 ALERT_ID_HEADER = "X-Vecu-Alert-Id"
@@ -74,6 +74,29 @@ class Destination(Protocol):
         ...
 
 
+class DestinationFactory(Protocol):
+    """Builds a channel's team destination from its configured entry."""
+
+    def __call__(
+        self, config: DestinationConfig, *, settings: Settings | None, client: httpx.Client
+    ) -> Destination:
+        """The destination for ``config`` (``settings`` ``None`` only in tests)."""
+        ...
+
+
+_FACTORIES: dict[str, DestinationFactory] = {}
+
+
+def register_destination(kind: str, factory: DestinationFactory) -> None:
+    """Make a destination ``type`` of ``company.yml`` deliverable (a channel calls it once)."""
+    _FACTORIES[kind] = factory
+
+
+def destination_factory(kind: str) -> DestinationFactory | None:
+    """The factory registered for ``kind``, if a channel registered one."""
+    return _FACTORIES.get(kind)
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
@@ -85,7 +108,6 @@ def _retry_after(response: httpx.Response) -> float | None:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-        from datetime import UTC, datetime
 
         return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
@@ -172,119 +194,3 @@ class FakeDestination:
             error = PermanentDeliveryError if self.permanent else DeliveryError
             raise error(f"fake failure {self.attempts}")
         self.delivered.append(alert)
-
-
-class ConfigDestinations:
-    """Resolves ``(team, destination name)`` to a destination built from the company config.
-
-    Webhook and Telegram destinations share one HTTP client (and the injected
-    ``transport``). With ``services``, Telegram team destinations use the team bot
-    (``TELEGRAM_TEAM_TOKEN``, else ``TELEGRAM_EMPLOYEE_TOKEN``) and the reserved destination
-    ``person`` (the closed loop, :mod:`bot.alerts.closing`) resolves to a
-    :class:`~bot.alerts.closing.PersonDestination` talking to Rasa and the person's channel.
-    """
-
-    def __init__(
-        self,
-        company: Company,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        services: Services | None = None,
-    ) -> None:
-        self.company = company
-        self.services = services
-        self._client = httpx.Client(transport=transport, follow_redirects=False)
-        self._cache: dict[tuple[str, str], Destination] = {}
-        self._person: Destination | None = None
-
-    def build(self, config: DestinationConfig) -> Destination:
-        """A destination for one configured entry."""
-        if config.type == "telegram":
-            from bot.alerts.telegram import TelegramTeamDestination
-
-            settings = self.services.settings if self.services else None
-            token = team_token(settings) if settings else ""
-            return TelegramTeamDestination(
-                str(config.chat_id),
-                token=token,
-                base_url=settings.telegram_api_base_url if settings else "",
-                timeout_s=config.timeout_s,
-                client=self._client,
-            )
-        if config.type == "email":
-            from bot.alerts.email import EmailDestination
-            from bot.settings import get_settings
-
-            return EmailDestination(
-                list(config.to),
-                settings=self.services.settings if self.services else get_settings(),
-            )
-        assert config.url is not None  # validated by the company configuration
-        return WebhookDestination(
-            config.url,
-            format=config.format,
-            headers=config.headers,
-            timeout_s=config.timeout_s,
-            client=self._client,
-        )
-
-    def person(self) -> Destination | None:
-        """The closed loop's destination (``None`` without services)."""
-        if self._person is None and self.services is not None:
-            from bot.alerts.closing import PersonDestination, store_inbox
-            from bot.channels.outbound import (
-                InboxSender,
-                RasaIntentTrigger,
-                RoutingSender,
-                TelegramSender,
-            )
-
-            services = self.services
-            settings = services.settings
-            sender = RoutingSender(
-                {
-                    "telegram": TelegramSender(
-                        {
-                            "customer": settings.telegram_customer_token,
-                            "employee": settings.telegram_employee_token,
-                        },
-                        base_url=settings.telegram_api_base_url,
-                        client=self._client,
-                    ),
-                    "web": InboxSender(
-                        lambda route, messages: store_inbox(route, messages, services=services)
-                    ),
-                }
-            )
-            trigger = RasaIntentTrigger(
-                settings.rasa_url,
-                settings.rasa_token,
-                timeout_s=settings.rasa_timeout_s,
-                client=self._client,
-            )
-            self._person = PersonDestination(services=services, trigger=trigger, sender=sender)
-        return self._person
-
-    def __call__(self, team: str, name: str) -> Destination | None:
-        """The destination ``name`` of ``team``, or ``None`` if it is no longer configured."""
-        from bot.alerts.outbox import PERSON_DESTINATION
-
-        if name == PERSON_DESTINATION:
-            return self.person()
-        key = (team, name)
-        if key not in self._cache:
-            team_conf = self.company.team(team)
-            config = team_conf.destination(name) if team_conf else None
-            if config is None:
-                return None
-            self._cache[key] = self.build(config)
-        return self._cache[key]
-
-    def close(self) -> None:
-        """Close the shared HTTP client."""
-        self._client.close()
-
-
-def team_token(settings: Settings) -> str:
-    """The token of the bot that posts team alerts (team bot, else the employee bot)."""
-    return (settings.telegram_team_token or settings.telegram_employee_token).strip()

@@ -2,7 +2,7 @@
 
 :class:`EmailDestination` sends one plain-text message per alert to the destination's
 ``to`` addresses: subject = the alert's title, body = the same text as the Telegram alert
-(:func:`bot.alerts.telegram.alert_text`: in the team's language, no excerpt when
+(:func:`bot.channels.telegram.alerts.alert_text`: in the team's language, no excerpt when
 confidential, nothing identifying an employee). The idempotency key travels in the
 ``X-Vecu-Alert-Id`` header and in the ``Message-ID``, so a mail client can spot the
 duplicate a crash between sending and committing could cause.
@@ -26,7 +26,7 @@ from email.utils import make_msgid
 import aiosmtplib
 
 from bot.alerts.destinations import ALERT_ID_HEADER, Alert, PermanentDeliveryError
-from bot.alerts.telegram import alert_text
+from bot.alerts.payload import alert_text
 from bot.errors import DeliveryError
 from bot.settings import Settings
 

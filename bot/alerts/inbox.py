@@ -5,7 +5,7 @@ team that has no Telegram, Slack or e-mail destination (or a manager who wants t
 An item is a feedback whose issue was alerted (an ``issue`` row in the outbox, whatever
 became of its delivery: a team with no destination has a ``dead`` row) and is not resolved,
 owned by one of the teams asked for. It carries what the team's alert carries and no more:
-the redacted excerpt (:func:`bot.redaction.stored_text`; none when the alert is
+the redacted excerpt (:func:`bot.privacy.redaction.stored_text`; none when the alert is
 confidential), touchpoint, emotion, sentiment, severity, rating — never the person's id, so
 an employee stays pseudonymous. Its age is read against the company's ``sla_hours`` for its
 severity. Acting on an item goes through :func:`bot.alerts.workflow.apply`, which audits it.
@@ -21,9 +21,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.alerts.payload import excerpt
+from bot.domain import AlertKind, Severity
 from bot.errors import StorageError
-from bot.feedback import Severity
-from bot.redaction import stored_text
+from bot.privacy.redaction import stored_text
 from bot.services import Services, get_services
 from bot.storage.models import (
     AlertEventRecord,
@@ -32,7 +32,6 @@ from bot.storage.models import (
     IssueStatus,
 )
 
-ISSUE_KIND = "issue"
 """The outbox kind that makes a feedback an alert a team must work."""
 SEVERITY_ORDER = (Severity.URGENT, Severity.HIGH, Severity.NORMAL, Severity.LOW)
 DEFAULT_LIMIT = 200
@@ -129,7 +128,7 @@ def open_alerts(
             raise ValueError("the inbox lists open and acknowledged alerts only")
         statuses = (wanted.value,)
     f = FeedbackRecord
-    alerted = select(AlertOutboxRecord.feedback_id).where(AlertOutboxRecord.kind == ISSUE_KIND)
+    alerted = select(AlertOutboxRecord.feedback_id).where(AlertOutboxRecord.kind == AlertKind.ISSUE)
     where = [f.status.in_(statuses), f.team.is_not(None), f.id.in_(alerted)]
     if teams is not None:
         if not teams:

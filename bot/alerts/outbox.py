@@ -17,11 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot.alerts.payload import build_payload
 from bot.company import Company, destination_name
+from bot.domain import NO_DESTINATION, PERSON_DESTINATION
 from bot.storage.models import AlertOutboxRecord, FeedbackRecord, OutboxStatus
-
-NO_DESTINATION = "none"
-PERSON_DESTINATION = "person"
-"""Reserved destination of the closed loop's rows (the person who gave the feedback)."""
 
 
 def enqueue(

@@ -4,7 +4,7 @@ This module owns :func:`build_payload` (Vécu's JSON alert document, schema
 ``vecu.alert/1``) and :func:`slack_body` (a Slack-compatible ``{"text", "blocks"}`` body made
 from it). Sentences come from the ``alerts.*`` catalogue (``bot/locales/<lang>/alerts.yml``).
 
-Privacy rules enforced here: the excerpt is redacted (:func:`bot.redaction.stored_text`:
+Privacy rules enforced here: the excerpt is redacted (:func:`bot.privacy.redaction.stored_text`:
 no name, e-mail, phone, postal code, card or order number); a confidential alert carries no
 excerpt; an employee's alert
 never carries the sender's (pseudonymous) id; Slack bodies escape user text so it cannot
@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.company import Company
 from bot.i18n import catalogue, normalize_language, t
-from bot.redaction import stored_text
+from bot.privacy.redaction import stored_text
 from bot.storage.models import FeedbackRecord
 
 SCHEMA = "vecu.alert/1"
@@ -182,3 +182,16 @@ def slack_body(payload: dict[str, Any]) -> dict[str, Any]:
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"vecu · {payload['id']}"}]}
     )
     return {"text": title, "blocks": blocks}
+
+
+def alert_text(payload: dict[str, Any]) -> str:
+    """The alert document as the plain text of a Telegram message."""
+    language = normalize_language(str(payload.get("language") or "fr"))
+    lines = [str(payload.get("title", ""))]
+    lines += [f"{f['name']}: {f['value']}" for f in payload.get("fields", [])]
+    if payload.get("confidential"):
+        lines.append(t("alerts.confidential", language))
+    elif payload.get("excerpt"):
+        quoted = f"« {payload['excerpt']} »" if language == "fr" else f"“{payload['excerpt']}”"
+        lines.append(f"{t('alerts.field.excerpt', language)}: {quoted}")
+    return "\n".join(lines)

@@ -26,15 +26,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.alerts.destinations import (
-    Alert,
-    ConfigDestinations,
-    Destination,
-    PermanentDeliveryError,
-    RetryLaterError,
-)
+from bot.alerts.destinations import Alert, Destination, PermanentDeliveryError, RetryLaterError
 from bot.alerts.escalation import escalate_due
 from bot.alerts.outbox import due
+from bot.alerts.resolve import ConfigDestinations
 from bot.errors import DeliveryError
 from bot.services import Services, get_services
 from bot.storage.models import AlertOutboxRecord, OutboxStatus

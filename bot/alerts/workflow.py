@@ -37,6 +37,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.alerts.closing import enqueue_closing
+from bot.alerts.outbox import enqueue
 from bot.errors import StorageError, WorkflowError
 from bot.services import Services, get_services
 from bot.storage.models import AlertAction, AlertEventRecord, FeedbackRecord, IssueStatus
@@ -181,8 +183,6 @@ def apply(
             from the current status.
         StorageError: the database refused the change.
     """
-    from bot.alerts.closing import enqueue_closing
-    from bot.alerts.outbox import enqueue
 
     services = services or get_services()
     try:

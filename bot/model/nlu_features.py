@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
+
+import onnx
+from onnx import TensorProto, helper
 
 FEATURES: dict[str, str] = {
     "last_layer_mean": "/Div_7_output_0",
@@ -37,8 +41,6 @@ def export_feature_graph(model_dir: Path, out_dir: Path) -> Path:
         ValueError: the model's graph lacks one of the tensors of :data:`FEATURES` (a model
             exported differently: update :data:`FEATURES`).
     """
-    import onnx
-    from onnx import TensorProto, helper
 
     model = onnx.load(str(model_dir / "model.onnx"))
     graph = model.graph
@@ -61,7 +63,6 @@ def export_feature_graph(model_dir: Path, out_dir: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m bot.model.nlu_features MODEL_DIR OUT_DIR`` (what ``make train`` runs)."""
-    import sys
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:

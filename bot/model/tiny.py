@@ -13,6 +13,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+from tokenizers import Tokenizer, models, pre_tokenizers, processors
 
 from bot.scoring.base import SENTIMENT_LABELS
 from bot.scoring.groups import GOEMOTIONS_LABELS
@@ -49,9 +52,6 @@ def write_tiny_model(
     version: str = "tiny-test",
 ) -> Path:
     """Write a random model directory and return it."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
 
     directory.mkdir(parents=True, exist_ok=True)
     vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}

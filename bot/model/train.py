@@ -11,9 +11,12 @@ as JSON lines. Needs the ``train`` extra.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import logging
 import random
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -21,10 +24,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+import yaml
+from onnxruntime.quantization import QuantType, quantize_dynamic
+from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+from tokenizers import Tokenizer
+from torch import nn
 
+from bot.model import convert as C
 from bot.model import data as D
+from bot.model import evaluate
+from bot.model import features as F
 from bot.model import metrics as M
-from bot.scoring.groups import EKMAN_GROUPS, GOEMOTIONS_LABELS
+from bot.model.evaluate import group_matrix
+from bot.model.features import Features
+from bot.model.network import EmotionModel, Heads, TopModel, _ext_mask
+from bot.scoring.groups import DEFAULT_GROUPS, EKMAN_GROUPS, GOEMOTIONS_LABELS
+from bot.scoring.onnx import OnnxScorer
 
 NEGATIVE_LABELS = (
     "anger",
@@ -137,7 +155,6 @@ class TrainConfig:
         """Defaults overridden by the YAML file at ``path`` (unknown keys are errors)."""
         if path is None:
             return cls()
-        import yaml
 
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         known = {f.name for f in fields(cls)}
@@ -177,7 +194,6 @@ def kept(
     """The weights to keep after scoring one more candidate (raw or averaged weights, in
     training order): under ``"best"`` the candidate replaces ``current`` only with a higher
     score; under ``"last"`` always. The model's state is copied only when it is kept."""
-    import copy
 
     if rule == "best" and score <= current[0]:
         return current
@@ -202,7 +218,6 @@ class Logger:
 
 def seed_all(seed: int) -> None:
     """Seed python, numpy and torch."""
-    import torch
 
     random.seed(seed)
     np.random.seed(seed)
@@ -255,10 +270,6 @@ def prepare_base(
     Returns:
         ``(bert, tokenizer, tokenizer_json)`` on the trimmed vocabulary.
     """
-    import torch
-    from tokenizers import Tokenizer
-
-    from bot.model import convert as C
 
     base = Path(cfg.cache_dir) / "base"
     keep_file, tok_file = base / "keep_ids.json", base / "tokenizer.json"
@@ -285,7 +296,6 @@ def cached_features(
     name: str, texts: list[str], bert: Any, tokenizer: Any, cfg: TrainConfig, log: Logger
 ) -> Any:
     """The frozen-encoder features of a set (computed once, then read from the cache)."""
-    from bot.model import features as F
 
     # a tuned top never reads the frozen states above the cached layer: don't compute them
     short = cfg.tune_layers > 0 and max(cfg.low_layers, default=0) <= cfg.cache_layer
@@ -310,10 +320,6 @@ def cached_features(
 
 def advance_states(feats: Any, bert: Any, frm: int, to: int, batch: int = 128) -> Any:
     """Run frozen layers ``frm..to-1`` over cached token states (when ``to > frm``)."""
-    import torch
-
-    from bot.model.features import Features
-    from bot.model.network import _ext_mask
 
     if to <= frm:
         return feats
@@ -345,7 +351,6 @@ def advance_states(feats: Any, bert: Any, frm: int, to: int, batch: int = 128) -
 
 def pooled_only(feats: Any) -> Any:
     """Features whose token states are the last layer's pooled state (frozen encoder)."""
-    from bot.model.features import Features
 
     n = len(feats.offsets) - 1
     return Features(
@@ -405,7 +410,6 @@ def make_table(name: str, rows: list[D.Example], cfg: TrainConfig) -> Table:
 
 def family_matrix() -> np.ndarray:
     """[28, 7] membership of the GoEmotions labels in Ekman's families (float, for torch)."""
-    from bot.model.evaluate import group_matrix
 
     return group_matrix(dict(EKMAN_GROUPS)).astype(np.float32)
 
@@ -413,11 +417,8 @@ def family_matrix() -> np.ndarray:
 def family_loss(logits: Any, gold: Any, mask: Any, weight: Any, fam: Any) -> Any:
     """Binary cross-entropy of each Ekman family's noisy-OR probability, on the families
     whose labels are all supervised in a row; rows weighted like the emotion loss."""
-    import torch
-    from torch.nn import functional as F
-
     # -log P(no label of the family) = sum of softplus(logit) over its labels
-    s = F.softplus(logits) @ fam
+    s = torch.nn.functional.softplus(logits) @ fam
     y = ((gold * mask) @ fam > 0).float()
     known = ((mask @ fam) >= fam.sum(0) - 1e-6).float()
     log_p = torch.log(-torch.expm1(-s.clamp(min=1e-6)))
@@ -428,7 +429,6 @@ def family_loss(logits: Any, gold: Any, mask: Any, weight: Any, fam: Any) -> Any
 
 
 def _batch(feats: Any, idx: np.ndarray, low_layers: list[int], start: int) -> tuple[Any, Any, Any]:
-    import torch
 
     lens = feats.offsets[idx + 1] - feats.offsets[idx]
     length = int(lens.max())
@@ -445,7 +445,6 @@ def _batch(feats: Any, idx: np.ndarray, low_layers: list[int], start: int) -> tu
 
 def predict(top: Any, feats: Any, cfg: TrainConfig, batch: int = 256) -> tuple[Any, Any]:
     """Sentiment and emotion logits of the top model over cached features."""
-    import torch
 
     top.eval()
     n = len(feats.offsets) - 1
@@ -509,7 +508,6 @@ class WeightAverage:
 
     def update(self) -> None:
         """Fold the model's current parameters into the average (after each step)."""
-        import torch
 
         self.updates += 1
         d = min(self.decay, (1 + self.updates) / (self.ramp + self.updates))
@@ -529,7 +527,6 @@ def lr_schedule(opt: Any, cfg: TrainConfig, total: int) -> Any:
     """One-cycle learning rate over ``total`` steps: 6 % linear warm-up from 1/25 of the peak
     (``lr_layers``, ``lr_heads``), then a linear decline to ``lr_final_fraction`` of the peak
     (0: the one-cycle default, 1/25 of 1/10,000 of it)."""
-    import torch
 
     div = 25.0
     final_div = 1e4 if cfg.lr_final_fraction == 0 else 1.0 / (div * cfg.lr_final_fraction)
@@ -554,12 +551,6 @@ def train_top(
     log: Logger,
 ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """Train the top layers and heads jointly; keep the weights ``cfg.keep`` names."""
-    import copy
-
-    import torch
-    from torch import nn
-
-    from bot.model.network import Heads, TopModel
 
     seed_all(cfg.seed)
     layers = [copy.deepcopy(layer) for layer in bert.encoder.layer[cfg.start :]]
@@ -738,9 +729,6 @@ def export_onnx(
     log: Logger,
 ) -> dict[str, Any]:
     """Write the ONNX graph (fp32, then int8 if quality holds), tokenizer and config."""
-    import torch
-
-    from bot.model.network import EmotionModel
 
     out.mkdir(parents=True, exist_ok=True)
     work = Path(cfg.cache_dir) / "export"
@@ -784,7 +772,6 @@ def export_onnx(
     }
     (out / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     # torch vs ONNX parity on the sample
-    import onnxruntime as ort
 
     sess = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"])
     o = sess.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})
@@ -797,9 +784,6 @@ def export_onnx(
 
 def quantize(fp32: Path, dst: Path, mode: str = "dynamic") -> None:
     """int8 quantization of the MatMul/Gather weights (see ``TrainConfig.quantize_mode``)."""
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     if mode not in ("dynamic", "nbits8"):
         raise ValueError(f"unknown quantize_mode {mode!r} (dynamic or nbits8)")
@@ -814,8 +798,6 @@ def quantize(fp32: Path, dst: Path, mode: str = "dynamic") -> None:
     )
     if mode == "dynamic":
         return
-    import onnx
-    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
     quiet = logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer")
     level = quiet.level
@@ -838,9 +820,6 @@ def run(
     data_dir: Path, out: Path, config_path: Path | None, indomain: Path | None
 ) -> dict[str, Any]:
     """The whole training pipeline (see the module docstring). Returns the final metrics."""
-    import shutil
-
-    from bot.model import evaluate
 
     cfg = TrainConfig.load(config_path)
     seed_all(cfg.seed)
@@ -923,8 +902,6 @@ def recalibrate(model_dir: Path, data_dir: Path, threads: int = 2) -> dict[str, 
 
     Updates ``config.json`` in place and returns the new calibration.
     """
-    from bot.scoring.groups import DEFAULT_GROUPS
-    from bot.scoring.onnx import OnnxScorer
 
     scorer = OnnxScorer(model_dir, DEFAULT_GROUPS, threads=threads)
     val_rows = validation_sets(data_dir)

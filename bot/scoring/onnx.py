@@ -130,8 +130,8 @@ class OnnxScorer:
                 raise ScoringError(f"emotion group {name!r} uses labels the model lacks: {absent}")
             group_index.append((name, [index[label] for label in labels]))
         try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
+            import onnxruntime as ort  # noqa: PLC0415 (the model runtime loads at first use)
+            from tokenizers import Tokenizer  # noqa: PLC0415 (the model runtime loads at first use)
 
             tokenizer = Tokenizer.from_file(str(self._dir / "tokenizer.json"))
             tokenizer.no_padding()

@@ -1,6 +1,6 @@
 """The database schema as typed SQLAlchemy 2 models.
 
-This module owns the three tables written together by :func:`bot.feedback.record`:
+This module owns the three tables written together by :func:`bot.feedback.intake.record`:
 
 * ``feedback``: one received message (pseudonymous conversation id, audience, channel,
   language, kind, touchpoint, rating, text with explicit truncation, sentiment and emotion

@@ -3,7 +3,8 @@
 With several Rasa replicas (``make run-scaled``), Rasa keeps each conversation in its SQL
 tracker store, the ``events`` table of Vécu's own PostgreSQL database (``endpoints.scaled.yml``),
 so any replica can continue any conversation. Those rows hold what people wrote as they wrote
-it (no redaction): the privacy functions of :mod:`bot.rights` cover them through this module:
+it (no redaction): the privacy functions of :mod:`bot.privacy.rights` cover them through this
+module:
 
 * :func:`purge_events`: the retention job deletes events older than
   ``privacy.conversation_days`` (a conversation needs only its current session: Rasa's sessions

@@ -4,12 +4,13 @@ Routes:
 
 - ``GET /``: the public chat page (``bot/web/static``); ``GET /i18n.json`` its labels
   (catalogue keys ``web.page.*``); ``GET /static/*`` its script and style.
-- ``POST /api/v1/chat``: public (the page uses it); see :mod:`bot.web.chat`. Always answers
+- ``POST /api/v1/chat``: public (the page uses it); see :mod:`bot.channels.web.chat`. Always answers
   JSON with replies in the user's language: 200, or 400 when the body is unreadable.
 - ``GET /api/v1/feedback``: stored feedback, filtered; needs ``Authorization: Bearer
   $VECU_API_TOKEN``. Its ``conversation_id`` filter takes the id the client used in
-  ``/api/v1/chat`` (it is pseudonymised with :func:`bot.privacy.pseudonym` before the query)
-  or an already pseudonymous id (``p_`` + 32 hex, :func:`bot.privacy.is_pseudonym`).
+  ``/api/v1/chat`` (it is pseudonymised with :func:`bot.privacy.pseudonyms.pseudonym` before the
+  query)
+  or an already pseudonymous id (``p_`` + 32 hex, :func:`bot.privacy.pseudonyms.is_pseudonym`).
 - ``POST /telegram/{audience}/webhook``: Telegram's webhook, only for the bots whose token
   is set (``TELEGRAM_CUSTOMER_TOKEN``, ``TELEGRAM_EMPLOYEE_TOKEN``); see
   :mod:`bot.channels.telegram.webhook`.
@@ -36,11 +37,9 @@ client are resolved on first use. ``bot.web.app:app`` (for uvicorn) is built on 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import re
-from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -51,16 +50,14 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import __version__
-from bot.errors import StorageError
-from bot.feedback import FeedbackView
-from bot.i18n import LANGUAGES, catalogue, t
-from bot.settings import PLACEHOLDER
-from bot.web.chat import (
-    API_LANGUAGE,
+from bot.channels.installed import CHANNELS
+from bot.channels.rasa import RasaClient
+from bot.channels.web.chat import (
     ChatContext,
     ChatRequest,
     ChatResponse,
@@ -73,7 +70,17 @@ from bot.web.chat import (
     web_pseudonym,
     with_request_id,
 )
-from bot.web.rasa import HttpRasaClient, RasaClient
+from bot.errors import StorageError
+from bot.feedback.query import FeedbackView, query
+from bot.i18n import API_LANGUAGE, LANGUAGES, catalogue, t
+from bot.privacy.pseudonyms import is_pseudonym
+from bot.services import get_services
+from bot.web.dashboard.routes import mount_dashboard  # issue 5: dashboard
+from bot.web.deps import ApiError, Runtime, error_body, read_limited, require_token
+from bot.web.events import mount_events  # issue 6: events and persons API
+from bot.web.metrics_api import router as metrics_router  # issue 5: metrics API
+from bot.web.privacy import mount_privacy  # issue 6: rights of access and erasure
+from bot.web.workflow_api import build_router
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -85,7 +92,6 @@ STATIC = Path(__file__).resolve().parent / "static"
 CHAT_PATH = "/api/v1/chat"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-SINK_SIZE = 100
 MAX_CHAT_BODY_BYTES = 1_048_576
 """A chat body above 1 MiB is refused (400): far beyond any message a person types."""
 HEALTH_DB_TIMEOUT_S = 3.0
@@ -97,86 +103,6 @@ PAGE_HEADERS = {
     ),
     "X-Frame-Options": "DENY",
 }
-
-
-class ApiError(Exception):
-    """An API failure with its HTTP status, turned into ``{"error": {code, message}}``."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers
-
-
-def _error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **extra}}
-
-
-class _Runtime:
-    """What routes need, resolved lazily (settings, services, Rasa client, dev sink)."""
-
-    def __init__(self, services: Services | None, rasa: RasaClient | None) -> None:
-        self.services = services
-        self._rasa = rasa
-        self._owns_rasa = rasa is None
-        self.sink: deque[dict[str, Any]] = deque(maxlen=SINK_SIZE)
-
-    def settings(self) -> Settings:
-        if self.services is not None:
-            return self.services.settings
-        from bot.settings import get_settings
-
-        return get_settings()
-
-    def rasa(self) -> RasaClient:
-        if self._rasa is None:
-            settings = self.settings()
-            self._rasa = HttpRasaClient(
-                settings.rasa_url, settings.actions_url, timeout_s=settings.rasa_timeout_s
-            )
-        return self._rasa
-
-    async def aclose(self) -> None:
-        if self._owns_rasa and self._rasa is not None:
-            await self._rasa.aclose()
-            self._rasa = None
-
-
-def _runtime(request: Request) -> _Runtime:
-    runtime: _Runtime = request.app.state.runtime
-    return runtime
-
-
-def require_token(request: Request) -> None:
-    """Dependency: the request carries ``Authorization: Bearer <VECU_API_TOKEN>``.
-
-    The comparison is constant-time. An empty or placeholder (``change-me``) configured
-    token accepts nobody: the API stays closed until ``VECU_API_TOKEN`` is set.
-
-    Raises:
-        ApiError: 401 with ``WWW-Authenticate: Bearer``.
-    """
-    configured = _runtime(request).settings().api_token
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    usable = bool(configured) and configured != PLACEHOLDER
-    if not usable:
-        log.warning("VECU_API_TOKEN is not set: the JSON API refuses every request")
-    ok = (
-        scheme.lower() == "bearer"
-        and usable
-        and hmac.compare_digest(given.strip().encode(), configured.encode())
-    )
-    if not ok:
-        raise ApiError(
-            401,
-            "unauthorized",
-            t("web.api.unauthorized", API_LANGUAGE),
-            headers={"WWW-Authenticate": 'Bearer realm="vecu"'},
-        )
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -209,7 +135,6 @@ def _stored_conversation_id(value: str | None, settings: Settings) -> str | None
     """The client's conversation id → the stored pseudonymous one (kept if already one)."""
     if value is None or not value.strip():
         return None
-    from bot.privacy import is_pseudonym
 
     value = value.strip()
     return value if is_pseudonym(value) else web_pseudonym(value, settings)
@@ -242,27 +167,9 @@ def feedback_item(view: FeedbackView) -> dict[str, Any]:
     }
 
 
-async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The request body, or ``None`` as soon as it grows past ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _database_ok(services: Services | None) -> bool:
-    from sqlalchemy import text
 
     if services is None:
-        from bot.services import get_services
-
         services = get_services()
     with services.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
@@ -286,13 +193,13 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
     Args:
         services: the services to use (tests); default the process-wide
             :func:`bot.services.get_services`, resolved on first use.
-        rasa: the Rasa client (tests pass :class:`bot.web.rasa.FakeRasaClient`); default an
-            :class:`bot.web.rasa.HttpRasaClient` on ``RASA_URL``/``ACTIONS_URL``.
+        rasa: the Rasa client (tests pass :class:`bot.channels.rasa.FakeRasaClient`); default an
+            :class:`bot.channels.rasa.HttpRasaClient` on ``RASA_URL``/``ACTIONS_URL``.
 
     Returns:
         The FastAPI application.
     """
-    runtime = _Runtime(services, rasa)
+    runtime = Runtime(services, rasa)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -315,7 +222,7 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
-            _error_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers
+            error_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)
@@ -324,7 +231,7 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
             {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))}
             for err in exc.errors()
         ]
-        body = _error_body(
+        body = error_body(
             "invalid_request", t("web.api.bad_request", API_LANGUAGE), details=details
         )
         return JSONResponse(body, status_code=400)
@@ -336,7 +243,7 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
             t("web.api.not_found", API_LANGUAGE) if exc.status_code == 404 else str(exc.detail)
         )
         return JSONResponse(
-            _error_body(code, message), status_code=exc.status_code, headers=exc.headers
+            error_body(code, message), status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(Exception)
@@ -344,7 +251,7 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         if request.url.path == CHAT_PATH:
             return JSONResponse(error_response(None).model_dump(mode="json"), status_code=200)
-        body = _error_body("internal_error", t("web.api.internal_error", API_LANGUAGE))
+        body = error_body("internal_error", t("web.api.internal_error", API_LANGUAGE))
         return JSONResponse(body, status_code=500)
 
     @app.middleware("http")
@@ -376,7 +283,7 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         """Send one message to the assistant (public: the chat page uses it)."""
         language: str | None = None
         try:
-            raw = await _read_limited(request, MAX_CHAT_BODY_BYTES)
+            raw = await read_limited(request, MAX_CHAT_BODY_BYTES)
             if raw is None:
                 raise InvalidChatRequest(
                     t("web.api.chat_too_large", API_LANGUAGE, max=MAX_CHAT_BODY_BYTES), "fr"
@@ -413,7 +320,6 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         limit: str | None = None,
     ) -> JSONResponse:
         """Stored feedback, newest first, filtered (needs the API token)."""
-        from bot.feedback import query
 
         kwargs: dict[str, Any] = {
             "conversation_id": _stored_conversation_id(conversation_id, runtime.settings()),
@@ -485,20 +391,14 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         """What the development alert destination received, oldest first (token needed)."""
         return JSONResponse({"items": list(runtime.sink)})
 
-    from bot.web.workflow_api import build_router
-
     app.include_router(build_router())
-    from bot.web.events import mount_events  # issue 6: events and persons API
 
     mount_events(app)
-    from bot.web.privacy import mount_privacy  # issue 6: rights of access and erasure
 
     mount_privacy(app)
-    from bot.web.metrics_api import router as metrics_router  # issue 5: metrics API
 
     app.include_router(metrics_router)
     settings = runtime.settings()
-    from bot.web.dashboard.routes import mount_dashboard  # issue 5: dashboard
 
     mount_dashboard(
         app,
@@ -507,14 +407,9 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         secure=settings.environment != "development",
         cache_s=settings.dashboard_cache_s,
     )
-    if (
-        settings.telegram_customer_token
-        or settings.telegram_employee_token
-        or settings.telegram_team_token
-    ):
-        from bot.channels.telegram.webhook import mount_telegram
-
-        mount_telegram(app, settings=settings, rasa=runtime.rasa, services=runtime.services)
+    for channel in CHANNELS:
+        if channel.enabled(settings):
+            channel.mount(app, settings=settings, rasa=runtime.rasa, services=runtime.services)
     return app
 
 

@@ -29,27 +29,41 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from bot.events import SIGNATURE_HEADER, InvalidEvent, parse_event, receive, verify_signature
-from bot.i18n import t
+from bot.contact.events import (
+    SIGNATURE_HEADER,
+    InvalidEvent,
+    parse_event,
+    receive,
+    verify_signature,
+)
+from bot.contact.surveys import default_outbound, send_one
+from bot.i18n import API_LANGUAGE, t
+from bot.privacy.persons import linked
+from bot.privacy.pseudonyms import pseudonym, secret_key
+from bot.privacy.redaction import stored_text
+from bot.privacy.rights import audit
+from bot.services import get_services
 from bot.settings import PLACEHOLDER
 from bot.storage.models import (
     AlertEventRecord,
     AlertOutboxRecord,
+    AuditAction,
     ContactDecisionRecord,
     ContactOutcome,
     PersonKind,
     TouchpointEventRecord,
 )
+from bot.web.deps import ApiError, read_limited, require_token
+from bot.web.privacy import actor_from_request
 
 if TYPE_CHECKING:
-    from bot.persons import PersonLinks
-    from bot.rights import Actor
+    from bot.contact.surveys import Outbound
+    from bot.privacy.persons import PersonLinks
+    from bot.privacy.rights import Actor
     from bot.services import Services
-    from bot.surveys import Outbound
 
 log = logging.getLogger(__name__)
 
-API_LANGUAGE = "en"
 MAX_EVENT_BODY_BYTES = 262_144
 """An event body above 256 KiB is refused (422)."""
 
@@ -80,10 +94,8 @@ def person_view(
 
     Employees (and people who are both) are shown pseudonymously: identities as pseudonyms,
     no event attributes, no alerts. Feedback text is shown redacted
-    (:func:`bot.redaction.stored_text`, with ``company``'s order patterns).
+    (:func:`bot.privacy.redaction.stored_text`, with ``company``'s order patterns).
     """
-    from bot.privacy import pseudonym
-    from bot.redaction import stored_text
 
     person = links.person
     customer_only = person.kind == PersonKind.CUSTOMER.value
@@ -184,11 +196,9 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
     """Add the events and persons routes to ``app``.
 
     The outbound used for the immediate send is ``app.state.contact_outbound`` when set
-    (tests set a :class:`bot.surveys.FakeOutbound`), else built on first use from the
-    settings (:func:`bot.surveys.default_outbound`).
+    (tests set a :class:`bot.contact.surveys.FakeOutbound`), else built on first use from the
+    settings (:func:`bot.contact.surveys.default_outbound`).
     """
-    from bot.web.app import ApiError, require_token
-    from bot.web.privacy import actor_from_request
 
     router = APIRouter()
 
@@ -198,15 +208,12 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
         runtime_services = app.state.runtime.services
         if runtime_services is not None:
             return runtime_services
-        from bot.services import get_services
 
         return get_services()
 
     def _outbound() -> Outbound:
         outbound = getattr(app.state, "contact_outbound", None)
         if outbound is None:
-            from bot.surveys import default_outbound
-
             current = _services()
             outbound = app.state.contact_outbound = default_outbound(
                 current.settings, services=current
@@ -214,7 +221,6 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
         return outbound
 
     async def _send_now(outbox_id: int) -> None:
-        from bot.surveys import send_one
 
         try:
             await send_one(outbox_id, sender=_outbound(), services=_services())
@@ -224,9 +230,8 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
     @router.post("/api/v1/events", status_code=202)
     async def post_event(request: Request, background: BackgroundTasks) -> JSONResponse:
         """Receive one signed business event (see the module docstring)."""
-        from bot.web.app import _read_limited
 
-        raw = await _read_limited(request, MAX_EVENT_BODY_BYTES)
+        raw = await read_limited(request, MAX_EVENT_BODY_BYTES)
         current = _services()
         secret = current.settings.events_secret
         if not secret or secret == PLACEHOLDER:
@@ -255,10 +260,6 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
         return JSONResponse(outcome.as_json(), status_code=200 if outcome.duplicate else 202)
 
     def _links(person_id: str, actor: Actor, route: str) -> tuple[Any, Any]:
-        from bot.persons import linked
-        from bot.privacy import secret_key
-        from bot.rights import audit
-        from bot.storage.models import AuditAction
 
         current = _services()
         with current.sessions.begin() as session:

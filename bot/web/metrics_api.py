@@ -17,9 +17,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from bot.analytics import Filters, report
 from bot.errors import AnalyticsError, StorageError
-from bot.i18n import t
-from bot.web.dashboard.access import require_token_or_session, services_of
+from bot.i18n import API_LANGUAGE, t
+from bot.web.dashboard.access import require_token_or_session
+from bot.web.deps import ApiError, services_of
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,6 @@ FILTER_NAMES = ("touchpoint", "team", "audience", "language", "channel", "start"
 
 
 def _metrics(request: Request) -> dict[str, Any]:
-    from bot.analytics import Filters, report
 
     services = services_of(request)
     params = {name: request.query_params.get(name) for name in FILTER_NAMES}
@@ -39,7 +40,6 @@ def _metrics(request: Request) -> dict[str, Any]:
 @router.get("/api/v1/metrics", dependencies=[Depends(require_token_or_session)])
 async def metrics(request: Request) -> JSONResponse:
     """Every metric for the filters in the query string (see the module docstring)."""
-    from bot.web.app import API_LANGUAGE, ApiError
 
     try:
         body = await run_in_threadpool(_metrics, request)

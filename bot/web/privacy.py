@@ -4,14 +4,14 @@ Routes (mounted by :func:`mount_privacy` in :func:`bot.web.app.create_app`), bot
 ``Authorization: Bearer $VECU_API_TOKEN``:
 
 - ``GET /api/v1/privacy/persons/{person}/export``: everything about the person
-  (:func:`bot.rights.export_person`), 200, or 404 when no such person exists.
+  (:func:`bot.privacy.rights.export_person`), 200, or 404 when no such person exists.
 - ``POST /api/v1/privacy/persons/{person}/erase``: erase the person
-  (:func:`bot.rights.erase_person`), 200 with the counts of what was removed, or 404.
+  (:func:`bot.privacy.rights.erase_person`), 200 with the counts of what was removed, or 404.
 
 ``{person}`` is a person id, a pseudonym (``p_…``), or ``external:<id>``,
-``telegram:<chat id>``, ``web:<session id>`` (:func:`bot.persons.resolve_person_ref`).
+``telegram:<chat id>``, ``web:<session id>`` (:func:`bot.privacy.persons.resolve_person_ref`).
 Every call that finds the person writes a ``privacy_audit`` row naming the caller by a
-fingerprint of its token (:meth:`bot.rights.Actor.token`), in the same transaction.
+fingerprint of its token (:meth:`bot.privacy.rights.Actor.token`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -27,15 +27,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.i18n import t
-from bot.rights import Actor
+from bot.i18n import API_LANGUAGE, t
+from bot.privacy.persons import resolve_person_ref
+from bot.privacy.pseudonyms import secret_key
+from bot.privacy.rights import Actor, ErasureReport, erase_person, export_person
+from bot.services import get_services
+from bot.web.deps import ApiError, require_token
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-API_LANGUAGE = "en"
 Work = Callable[[Session, str, "Services"], Any]
 """Work done on a resolved person in one transaction (``None``: nothing found)."""
 
@@ -48,7 +51,6 @@ def actor_from_request(request: Request) -> Actor:
 
 def mount_privacy(app: FastAPI, *, services: Services | None = None) -> None:
     """Add the privacy routes to ``app``."""
-    from bot.web.app import ApiError, require_token
 
     router = APIRouter(prefix="/api/v1/privacy", dependencies=[Depends(require_token)])
 
@@ -58,14 +60,11 @@ def mount_privacy(app: FastAPI, *, services: Services | None = None) -> None:
         runtime_services = app.state.runtime.services
         if runtime_services is not None:
             return runtime_services
-        from bot.services import get_services
 
         return get_services()
 
     def _in_transaction(ref: str, work: Work) -> Any:
         """Resolve ``ref`` and run ``work`` in one transaction (``None``: no such person)."""
-        from bot.persons import resolve_person_ref
-        from bot.privacy import secret_key
 
         current = _services()
         with current.sessions.begin() as session:
@@ -89,7 +88,6 @@ def mount_privacy(app: FastAPI, *, services: Services | None = None) -> None:
     @router.get("/persons/{ref}/export")
     async def export(ref: str, request: Request) -> JSONResponse:
         """Everything Vécu holds about one person (right of access)."""
-        from bot.rights import export_person
 
         actor = actor_from_request(request)
 
@@ -105,7 +103,6 @@ def mount_privacy(app: FastAPI, *, services: Services | None = None) -> None:
     async def erase(ref: str, request: Request) -> JSONResponse:
         """Erase one person: identities, contact data, ledger and events deleted, feedback
         anonymised (right to erasure)."""
-        from bot.rights import ErasureReport, erase_person
 
         actor = actor_from_request(request)
 

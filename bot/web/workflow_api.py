@@ -27,10 +27,12 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.alerts.closing import MAX_CLOSING_MESSAGE
 from bot.alerts.workflow import Actor, Transition, WorkflowResult, apply
+from bot.channels.web.chat import web_pseudonym
+from bot.contact.routes import collect_inbox
 from bot.errors import StorageError, WorkflowError
-from bot.i18n import t
-from bot.web.app import ApiError, _runtime, require_token
-from bot.web.chat import API_LANGUAGE, web_pseudonym
+from bot.i18n import API_LANGUAGE, t
+from bot.services import get_services
+from bot.web.deps import ApiError, app_runtime, require_token
 
 MAX_BODY_BYTES = 16_384
 
@@ -112,7 +114,7 @@ def build_router() -> APIRouter:
         to_team = _text(body.get("to_team"), "to_team", 64)
         note = _text(body.get("note"), "note", 2000)
         closing = _text(body.get("closing_message"), "closing_message", MAX_CLOSING_MESSAGE)
-        services = _runtime(request).services
+        services = app_runtime(request).services
         try:
             result = await run_in_threadpool(
                 apply,
@@ -129,8 +131,6 @@ def build_router() -> APIRouter:
                 message = t("web.api.workflow.not_found", API_LANGUAGE, feedback_id=feedback_id)
                 raise ApiError(404, "not_found", message) from None
             if exc.code == "unknown_team":
-                from bot.services import get_services
-
                 teams = ", ".join((services or get_services()).company.teams)
                 message = t(
                     "web.api.workflow.unknown_team", API_LANGUAGE, team=repr(to_team), teams=teams
@@ -152,11 +152,10 @@ def build_router() -> APIRouter:
     @router.get("/api/v1/chat/inbox")
     async def inbox(request: Request, conversation_id: str = "") -> JSONResponse:
         """The closed loop's messages waiting for this web conversation (public)."""
-        from bot.alerts.closing import collect_inbox
 
         if not 1 <= len(conversation_id.strip()) <= 200:
             raise ApiError(400, "invalid_request", t("web.api.workflow.inbox_bad_id", API_LANGUAGE))
-        runtime = _runtime(request)
+        runtime = app_runtime(request)
         sender = web_pseudonym(conversation_id.strip(), runtime.settings())
         try:
             messages = await run_in_threadpool(collect_inbox, sender, services=runtime.services)

@@ -6,7 +6,8 @@ from action_helpers import ANGRY, HAPPY, make_tracker, responses, slot_events
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.attach_rating import ActionAttachRating
-from bot.feedback import Message, query, record
+from bot.feedback.intake import Message, record
+from bot.feedback.query import query
 from bot.services import Services
 
 SENDER = "p_0123456789abcdef"

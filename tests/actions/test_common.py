@@ -17,7 +17,7 @@ from actions.common import (
     supported_language,
     team_label,
 )
-from bot.feedback import Audience, RatingScale
+from bot.domain import Audience, RatingScale
 from bot.services import Services
 
 

@@ -16,7 +16,7 @@ from actions.record_feedback import ActionRecordFeedback
 from actions.record_followup import ActionRecordFollowup
 from actions.record_pulse import ActionRecordPulse
 from actions.validate_ratings import ValidateFeedbackForm, ValidatePulseForm
-from bot.feedback import query
+from bot.feedback.query import query
 from bot.services import Services
 from bot.storage.models import DeclinedQuestionRecord
 

@@ -7,7 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.opt_out import ActionOptOut
-from bot.persons import find_by_conversation
+from bot.privacy.persons import find_by_conversation
 from bot.services import Services
 from bot.storage.models import ConsentRecord
 

@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.record_contact_consent import ActionRecordContactConsent
-from bot.alerts.closing import save_route
+from bot.contact.routes import save_route
 from bot.services import Services
 from bot.storage.engine import make_engine
 from bot.storage.models import ContactRouteRecord
@@ -61,7 +61,7 @@ async def test_database_failure_is_said(services: Services) -> None:
 async def test_after_stop_a_yes_is_answered_truthfully_and_the_ledger_keeps_the_opt_out(
     services: Services,
 ) -> None:
-    from bot.ledger import opt_out_conversation
+    from bot.contact.routes import opt_out_conversation
 
     save_route(conversation_id="p_tg", audience="customer", channel="telegram", address="42",
                language="fr", services=services)  # fmt: skip

@@ -10,7 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.record_feedback import ActionRecordFeedback, reply_for, wants_followup
 from bot.alerts.inbox import open_alerts
-from bot.feedback import Outcome, Severity, query
+from bot.domain import Severity
+from bot.feedback.intake import Outcome
+from bot.feedback.query import query
 from bot.services import Services
 from bot.storage.engine import make_engine
 
@@ -235,7 +237,7 @@ async def test_a_message_the_web_app_already_recorded_is_not_stored_again(
     services: Services,
 ) -> None:
     """Rasa was late: the web app recorded the message itself, then the action runs."""
-    from bot.feedback import Message, record
+    from bot.feedback.intake import Message, record
 
     services.scorer = ANGRY
     text = "Mon colis est arrivé écrasé, c'est inacceptable !"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from actions.lefranc_forms import ValidateExpectationForm, ValidateTouchpointPulseForm
 from actions.record_lefranc import ActionRecordExpectation, ActionRecordTouchpointPulse
-from bot.feedback import query
+from bot.feedback.query import query
 from bot.services import Services
 from bot.storage.models import FeedbackRecord
 

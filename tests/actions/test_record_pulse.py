@@ -6,7 +6,7 @@ from action_helpers import make_tracker, responses, slot_events
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.record_pulse import ActionRecordPulse
-from bot.feedback import query
+from bot.feedback.query import query
 from bot.services import Services
 
 SENDER = "p_employee_hash"

@@ -7,7 +7,7 @@ from action_helpers import ANGRY, HAPPY, make_tracker, responses, slot_events
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.unclear_message import ActionUnclearMessage
-from bot.feedback import query
+from bot.feedback.query import query
 from bot.services import Services
 
 

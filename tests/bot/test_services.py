@@ -11,7 +11,7 @@ import pytest
 
 from bot.company import Company
 from bot.errors import ScoringError
-from bot.feedback import Message, record
+from bot.feedback.intake import Message, record
 from bot.services import (
     FixedClock,
     UnavailableScorer,

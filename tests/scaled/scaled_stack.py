@@ -1,4 +1,4 @@
-"""The scaled stack of ``make test-scaled``: every process of :mod:`bot.scaled` as its own
+"""The scaled stack of ``make test-scaled``: every process of :mod:`bot.cli.scaled` as its own
 process group (so one replica can be killed with ``kill -9``), an alert receiver, a load
 generator and the engines' restarts.
 
@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bot.scaled import RASA_LOCK_PREFIX, Layout, environment, haproxy_config, processes
+from bot.cli.scaled import RASA_LOCK_PREFIX, Layout, environment, haproxy_config, processes
 from tests.e2e_stack import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,7 +218,7 @@ def recreate_database() -> str:
 def build(tmp: Path, hook: str, receiver: Receiver) -> ScaledStack:
     import redis
 
-    from bot.scaled import create_rasa_events
+    from bot.cli.scaled import create_rasa_events
     from bot.storage.engine import make_engine
     from bot.storage.migrate import upgrade
 

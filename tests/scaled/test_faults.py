@@ -36,10 +36,10 @@ from scaled_stack import (
     restart_redis,
 )
 
+from bot.channels.web.chat import web_pseudonym
 from bot.i18n import t
 from bot.settings import Settings
 from bot.storage.engine import make_engine
-from bot.web.chat import web_pseudonym
 from rasa_addons import ticket_lock
 
 pytestmark = pytest.mark.scaled

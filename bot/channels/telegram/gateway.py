@@ -6,7 +6,7 @@ per bot (one bot per audience: customer, employee). Its handlers live in
 
 - **who and what**: only private chats give feedback (groups and channels are ignored);
   text and *edited* text (treated as a new message) go to Rasa through the web app's
-  :class:`bot.web.rasa.RasaClient`, with sender :func:`bot.privacy.pseudonym` of the
+  :class:`bot.channels.rasa.RasaClient`, with sender :func:`bot.privacy.pseudonyms.pseudonym` of the
   Telegram user id and metadata ``{"language", "audience", "channel": "telegram"}``. The
   language is the user's ``language_code`` (``fr``/``en``, French by default); the audience
   is the one of the bot that received the update, never anything the user typed.
@@ -17,17 +17,18 @@ per bot (one bot per audience: customer, employee). Its handlers live in
 - **other content** (photos, stickers, voice, files…): a polite reply in the user's
   language (catalogue ``telegram.*``), nothing sent to Rasa.
 - **closed loop**: the private chat id is kept as the person's contact route
-  (:func:`bot.alerts.closing.save_route`, once per chat and language per process), so a
+  (:func:`bot.contact.routes.save_route`, once per chat and language per process), so a
   resolved issue can be announced to them if they agree (never shown to a team).
 - **robustness**: a typing indicator while Rasa thinks; replies longer than Telegram's
   limit are split (:func:`bot.channels.telegram.text.split_message`); when Rasa is down or
   silent the user gets an apology and their text is recorded directly with
-  :func:`bot.feedback.record` (via :func:`bot.web.chat.record_directly`), so nothing is lost.
+  :func:`bot.feedback.intake.record` (via :func:`bot.channels.inbound.record_directly`), so nothing
+  is lost.
 - **flow control**: duplicate ``update_id`` s (Telegram retries a webhook it thinks failed)
   are processed once; updates of one chat are handled one at a time, in order (a lock per
   chat); at most ``TELEGRAM_RATE_PER_MINUTE`` messages per chat in any minute, a flood
   answered with one notice, then silence until the minute has passed. This state lives in
-  :mod:`bot.shared`: in memory for one web process, in Redis (``VECU_REDIS_URL``) when
+  :mod:`bot.storage.shared`: in memory for one web process, in Redis (``VECU_REDIS_URL``) when
   several web replicas receive the same bot's updates, so a retry or the next message of a
   chat landing on another replica is still deduplicated, ordered and counted.
 - **once**: the message id given to Rasa and to the fallback record is the update's, so a
@@ -63,13 +64,17 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.inbound import Recorder, default_record, record_directly
+from bot.channels.rasa import RasaClient, RasaMessage
+from bot.channels.telegram.team import add_team_handlers
 from bot.channels.telegram.text import split_message
+from bot.contact.routes import save_route
+from bot.domain import Audience
 from bot.errors import UpstreamError
-from bot.feedback import Audience, Message
+from bot.feedback.intake import Message, clean_text
 from bot.i18n import normalize_language, t
-from bot.shared import MemoryState, SharedState, shared_state
-from bot.web.chat import Recorder, clean_text, record_directly
-from bot.web.rasa import RasaClient, RasaMessage
+from bot.privacy.pseudonyms import pseudonym, secret_key
+from bot.storage.shared import MemoryState, SharedState, shared_state
 
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
@@ -100,15 +105,8 @@ TYPING_REFRESH_S = 4.0
 """Telegram shows "typing…" for about 5 s: refresh it while Rasa is slower than that."""
 
 
-def _default_record(message: Message, *, services: Services | None = None) -> Any:
-    from bot.feedback import record
-
-    return record(message, services=services)
-
-
 def telegram_pseudonym(user_id: int, settings: Settings) -> str:
     """The pseudonym Rasa and the database know the Telegram user ``user_id`` by."""
-    from bot.privacy import pseudonym, secret_key
 
     return pseudonym(str(user_id), channel=CHANNEL, secret=secret_key(settings))
 
@@ -122,16 +120,16 @@ class TelegramGateway:
         rasa: the Rasa client (shared with the web app).
         settings: the settings (pseudonym key, rate limit).
         services: the services given to the fallback recorder (``None``: process-wide).
-        record: the fallback recorder (default :func:`bot.feedback.record`).
+        record: the fallback recorder (default :func:`bot.feedback.intake.record`).
         clock: the clock of the rate limit (seconds; wall time, shared by replicas).
-        store: the flow-control state (:func:`bot.shared.shared_state`).
+        store: the flow-control state (:func:`bot.storage.shared.shared_state`).
     """
 
     audience: Audience
     rasa: RasaClient
     settings: Settings
     services: Services | None = None
-    record: Recorder = _default_record
+    record: Recorder = default_record
     clock: Callable[[], float] = time.time
     store: SharedState = field(default_factory=MemoryState)
     _routes: OrderedDict[tuple[int, str], None] = field(default_factory=OrderedDict)
@@ -311,7 +309,6 @@ class TelegramGateway:
         key = (chat_id, language)
         if key in self._routes:
             return
-        from bot.alerts.closing import save_route
 
         try:
             await asyncio.to_thread(
@@ -399,7 +396,7 @@ def build_application(
         base_url: the Bot API base URL (default ``TELEGRAM_API_BASE_URL``).
         request: the Bot API transport (tests pass an offline fake).
         services: the services of the fallback recorder (tests).
-        record: the fallback recorder (default :func:`bot.feedback.record`).
+        record: the fallback recorder (default :func:`bot.feedback.intake.record`).
         clock: the clock of the rate limit (tests).
         polling: build an updater for :meth:`Application.run_polling` (development);
             webhook mode (the default) has none: the web app feeds the updates.
@@ -441,8 +438,6 @@ def build_application(
     application.add_handler(MessageHandler(private & ~filters.TEXT, gateway.on_other))
     application.add_handler(CallbackQueryHandler(gateway.on_button))
     if team_actions:
-        from bot.channels.telegram.team import add_team_handlers
-
         add_team_handlers(application, services=services)
     return application
 
@@ -466,7 +461,6 @@ def build_team_application(
         services: the services (tests).
         polling: build an updater (development).
     """
-    from bot.channels.telegram.team import add_team_handlers
 
     builder = ApplicationBuilder().token(token)
     builder = builder.base_url(base_url or settings.telegram_api_base_url)

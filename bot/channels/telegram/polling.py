@@ -22,14 +22,14 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.channels.telegram.gateway import build_application, build_team_application
 from bot.channels.telegram.webhook import configured_tokens
-from bot.feedback import Audience
+from bot.domain import Audience
 
 if TYPE_CHECKING:
     from telegram.ext import Application
     from telegram.request import BaseRequest
 
+    from bot.channels.rasa import RasaClient
     from bot.settings import Settings
-    from bot.web.rasa import RasaClient
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The team bot: the workflow buttons of alerts posted in teams' Telegram group chats.
 
 :class:`TeamActions` handles the callback queries whose data starts with ``vecu:`` (see
-:mod:`bot.alerts.telegram`): Acknowledge, Resolve, Reassign (opens a team picker, then
+:mod:`bot.channels.telegram.alerts`): Acknowledge, Resolve, Reassign (opens a team picker, then
 reassigns), Reopen. Every press:
 
 1. is checked against the chat it comes from: only the group chat of a ``type: telegram``
@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
-from bot.alerts.telegram import (
+from bot.alerts.workflow import Actor, IssueState, Transition, WorkflowResult, apply, current
+from bot.channels.telegram.alerts import (
     OP_ACKNOWLEDGE,
     OP_CANCEL,
     OP_REASSIGN_MENU,
@@ -45,9 +46,9 @@ from bot.alerts.telegram import (
     team_picker,
     with_state,
 )
-from bot.alerts.workflow import Actor, IssueState, Transition, WorkflowResult, apply, current
 from bot.errors import StorageError, WorkflowError
 from bot.i18n import normalize_language, t
+from bot.services import get_services
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -87,8 +88,6 @@ class TeamActions:
 
     def _services(self) -> Services:
         if self.services is None:
-            from bot.services import get_services
-
             self.services = get_services()
         return self.services
 

@@ -29,17 +29,17 @@ from fastapi.responses import JSONResponse
 from telegram import Bot, Update
 
 from bot.channels.telegram.gateway import build_application, build_team_application
+from bot.domain import Audience
 from bot.errors import ConfigurationError
-from bot.feedback import Audience
 from bot.settings import PLACEHOLDER
 
 if TYPE_CHECKING:
     from telegram.ext import Application
     from telegram.request import BaseRequest
 
+    from bot.channels.rasa import RasaClient
     from bot.services import Services
     from bot.settings import Settings
-    from bot.web.rasa import RasaClient
 
 log = logging.getLogger(__name__)
 

@@ -9,24 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from bot.i18n import t
-from bot.web.dashboard.security import SessionExpired, session_claims
+from bot.i18n import API_LANGUAGE, t
+from bot.web.dashboard.security import SessionExpired, end_session, session_claims
+from bot.web.dashboard.users import get_user
+from bot.web.deps import ApiError, require_token, services_of
 
 if TYPE_CHECKING:
     from bot.services import Services
     from bot.web.dashboard.users import User
-
-
-def services_of(request: Request) -> Services:
-    """The services of the app serving ``request`` (the process-wide ones by default)."""
-    services: Services | None = request.app.state.runtime.services
-    if services is None:
-        from bot.services import get_services
-
-        services = get_services()
-    return services
 
 
 def current_user(request: Request, services: Services) -> User | None:
@@ -44,12 +37,9 @@ def current_user(request: Request, services: Services) -> User | None:
     )
     if claims is None:
         return None
-    from bot.web.dashboard.users import get_user
 
     user = get_user(claims[0], services=services)
     if user is None or user.session_key != claims[1]:
-        from bot.web.dashboard.security import end_session
-
         end_session(request)  # removed account or new password
         return None
     return user
@@ -64,9 +54,6 @@ async def require_token_or_session(request: Request) -> None:
     Raises:
         ApiError: 401 (no token, no session), 403 (a manager outside their teams).
     """
-    from starlette.concurrency import run_in_threadpool
-
-    from bot.web.app import API_LANGUAGE, ApiError, require_token
 
     if request.headers.get("authorization"):
         require_token(request)

@@ -28,14 +28,18 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
 
-from bot.errors import StorageError, VecuError
+from bot.alerts.inbox import open_alerts
+from bot.alerts.workflow import Actor, Transition, apply, current
+from bot.errors import StorageError, VecuError, WorkflowError
 from bot.i18n import LANGUAGES
-from bot.shared import shared_state
-from bot.web.dashboard.access import current_user, services_of
+from bot.storage.shared import shared_state
+from bot.web.dashboard.access import current_user
 from bot.web.dashboard.passwords import DEFAULT_COST, Cost
 from bot.web.dashboard.security import (
     CSRF_FIELD,
+    SESSION_COOKIE,
     LoginThrottle,
     SessionExpired,
     client_key,
@@ -44,8 +48,10 @@ from bot.web.dashboard.security import (
     end_session,
     page_language,
     safe_next,
+    session_key,
     start_session,
 )
+from bot.web.dashboard.users import authenticate
 from bot.web.dashboard.views import (
     Context,
     FilterState,
@@ -61,6 +67,7 @@ from bot.web.dashboard.views import (
     touchpoint_page,
     visible_touchpoints,
 )
+from bot.web.deps import services_of
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +88,7 @@ PAGE_HEADERS = {
 
 def plotly_js_path() -> Path:
     """The ``plotly.min.js`` bundled with the installed ``plotly`` Python package."""
-    import plotly
+    import plotly  # noqa: PLC0415 (plotly (1 s to import) only to find its file)
 
     return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
@@ -311,7 +318,6 @@ def build_router() -> APIRouter:
         wait = throttle.wait_s(*keys)
         if wait > 0:
             return again("dashboard.login.throttled", 429, minutes=max(1, round(wait / 60)))
-        from bot.web.dashboard.users import authenticate
 
         try:
             user = await run_in_threadpool(
@@ -485,7 +491,6 @@ def build_router() -> APIRouter:
         view = InboxFilters.read(params, services.company, user)
         if view is None:
             return error_page(request, language, user, 403, "dashboard.error.forbidden")
-        from bot.alerts.inbox import open_alerts
 
         try:
             found = await run_in_threadpool(
@@ -508,8 +513,6 @@ def build_router() -> APIRouter:
 
     @router.post("/inbox/{feedback_id}/{action}")
     async def inbox_action(request: Request, feedback_id: int, action: str) -> Response:
-        from bot.alerts.workflow import Actor, Transition, apply, current
-        from bot.errors import WorkflowError
 
         language = page_language(request)
         user = await signed_in(request)
@@ -631,9 +634,6 @@ def mount_dashboard(
         failure_delay_s: pause after a failed login (``None``: from the settings).
         cache_s: how long a built page is reused for the same filters (0: never).
     """
-    from starlette.middleware.sessions import SessionMiddleware
-
-    from bot.web.dashboard.security import SESSION_COOKIE, session_key
 
     app.state.dashboard = DashboardConfig(
         _templates(), None, cost, failure_delay_s, PageCache(cache_s)

@@ -19,9 +19,9 @@ from typing import Any
 
 from starlette.requests import Request
 
+from bot.channels.web.chat import accepted_language
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from bot.shared import MemoryState, SharedState
-from bot.web.chat import accepted_language
+from bot.storage.shared import MemoryState, SharedState
 
 SESSION_COOKIE = "vecu_session"
 CSRF_FIELD = "csrf_token"
@@ -104,7 +104,7 @@ class SessionExpired(Exception):
 class LoginThrottle:
     """Counts failed logins per key (client address, email) in a sliding window.
 
-    The failures live in the process's shared store (:mod:`bot.shared`): in memory by
+    The failures live in the process's shared store (:mod:`bot.storage.shared`): in memory by
     default, in Redis when several web replicas must count them together.
 
     Args:

@@ -20,8 +20,12 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from bot import analytics
+from bot.analytics import Filters
 from bot.company import Company
+from bot.domain import AlertKind
 from bot.i18n import catalogue, t
+from bot.storage.models import AlertOutboxRecord, FeedbackRecord
 from bot.web.dashboard.users import User
 
 PERIODS: dict[str, int | None] = {"30d": 30, "90d": 90, "180d": 180, "365d": 365, "all": None}
@@ -120,7 +124,6 @@ def analytics_filters(
     audience: str | None = None,
 ) -> Any:
     """The :class:`bot.analytics.Filters` of a page."""
-    from bot.analytics import Filters
 
     days = PERIODS[state.period]
     start = None
@@ -535,7 +538,6 @@ def visible_touchpoints(company: Company, user: User, audience: str = "customer"
 
 def overview_page(ctx: Context) -> Page:
     """Customers and employees at a glance, then each customer touchpoint."""
-    from bot import analytics
 
     w = ctx.words
     kw = {"engine": ctx.engine, "company": ctx.company, "filters": ctx.filters}
@@ -621,7 +623,6 @@ def overview_page(ctx: Context) -> Page:
 
 def touchpoint_page(ctx: Context, touchpoint: str) -> Page:
     """One touchpoint: the four experiences and their gaps, the mirror, emotions, trend."""
-    from bot import analytics
 
     w = ctx.words
     kw = {"engine": ctx.engine, "company": ctx.company, "filters": ctx.filters}
@@ -811,7 +812,6 @@ def _gap_view(ctx: Context, gap: Any) -> StatView:
 
 def employees_page(ctx: Context) -> Page:
     """Employees: eNPS, engagement, per team (k-anonymity), emotions, EX ↔ CX, comments."""
-    from bot import analytics
 
     w = ctx.words
     kw = {"engine": ctx.engine, "company": ctx.company, "filters": ctx.filters}
@@ -930,7 +930,6 @@ def employees_page(ctx: Context) -> Page:
 
 def alerts_page(ctx: Context) -> Page:
     """Alerts: open, acknowledged, resolved; acknowledge and resolve times; recent ones."""
-    from bot import analytics
 
     w = ctx.words
     kw = {"engine": ctx.engine, "company": ctx.company, "filters": ctx.filters}
@@ -970,7 +969,6 @@ def alerts_page(ctx: Context) -> Page:
 
 def recent_alerts(ctx: Context, limit: int = 50) -> Table:
     """The latest customer alerts (employee alerts are counted, never listed)."""
-    from bot.storage.models import AlertOutboxRecord, FeedbackRecord
 
     w = ctx.words
     f = FeedbackRecord
@@ -987,7 +985,11 @@ def recent_alerts(ctx: Context, limit: int = 50) -> Table:
         )
         .where(f.audience == "customer")
         .where(
-            f.id.in_(select(AlertOutboxRecord.feedback_id).where(AlertOutboxRecord.kind == "issue"))
+            f.id.in_(
+                select(AlertOutboxRecord.feedback_id).where(
+                    AlertOutboxRecord.kind == AlertKind.ISSUE
+                )
+            )
         )
         .order_by(f.created_at.desc())
         .limit(limit)

@@ -17,16 +17,16 @@ from sqlalchemy import select
 from bot.alerts.destinations import (
     ALERT_ID_HEADER,
     Alert,
-    ConfigDestinations,
     FakeDestination,
     PermanentDeliveryError,
     RetryLaterError,
     WebhookDestination,
 )
+from bot.alerts.resolve import ConfigDestinations
 from bot.alerts.worker import backoff_delay, deliver_due, run_worker
 from bot.company import load_company
 from bot.errors import DeliveryError
-from bot.feedback import Message, record
+from bot.feedback.intake import Message, record
 from bot.settings import ROOT
 from bot.storage.models import AlertOutboxRecord, OutboxStatus
 

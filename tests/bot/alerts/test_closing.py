@@ -6,20 +6,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.alerts.closing import (
-    PersonDestination,
+from bot.alerts.closing import PersonDestination
+from bot.alerts.destinations import FakeDestination
+from bot.alerts.worker import deliver_due
+from bot.alerts.workflow import Actor, Transition, apply
+from bot.contact.outbound import FakeIntentTrigger, FakeSender, Route
+from bot.contact.routes import (
     answer_contact_question,
     collect_inbox,
+    opt_out_conversation,
     save_route,
     set_consent,
     store_inbox,
 )
-from bot.alerts.destinations import FakeDestination
-from bot.alerts.worker import deliver_due
-from bot.alerts.workflow import Actor, Transition, apply
-from bot.channels.outbound import FakeIntentTrigger, FakeSender, Route
-from bot.feedback import Audience, Message, record
-from bot.ledger import opt_out_conversation
+from bot.domain import Audience
+from bot.feedback.intake import Message, record
 from bot.storage.models import AlertOutboxRecord, ContactRouteRecord, OutboxStatus
 
 ALEX = Actor("telegram", "1", "Alex")
@@ -184,7 +185,7 @@ def test_a_dead_closing_row_is_requeued_to_the_person_never_to_a_team(
 
 
 def followup_consent(services: Any, conversation: str) -> tuple[bool, str] | None:
-    from bot.persons import find_by_conversation
+    from bot.privacy.persons import find_by_conversation
     from bot.storage.models import ConsentRecord
 
     with services.sessions() as session:
@@ -286,9 +287,9 @@ def test_stop_before_resolution_means_no_closing_and_the_ledger_records_why(
 def test_everyone_who_wrote_on_telegram_is_a_ledger_person_and_can_be_erased(
     make_services: Any, fakes: Any
 ) -> None:
-    from bot.persons import resolve_person_ref
-    from bot.privacy import pseudonym
-    from bot.rights import Actor, erase_person
+    from bot.privacy.persons import resolve_person_ref
+    from bot.privacy.pseudonyms import pseudonym
+    from bot.privacy.rights import Actor, erase_person
     from bot.storage.models import PersonIdentityRecord
 
     services = make_services(fakes.ANGRY)

@@ -16,8 +16,9 @@ from bot.alerts.destinations import ALERT_ID_HEADER, Alert, PermanentDeliveryErr
 from bot.alerts.email import EmailDestination
 from bot.alerts.worker import deliver_due
 from bot.company import Company, Destination, Team
+from bot.domain import Audience
 from bot.errors import DeliveryError
-from bot.feedback import Audience, Message, record
+from bot.feedback.intake import Message, record
 
 
 def free_port() -> int:

@@ -11,7 +11,8 @@ from bot.alerts.escalation import escalate_due
 from bot.alerts.worker import deliver_due
 from bot.alerts.workflow import Actor, Transition, apply, history
 from bot.company import Company, Escalation
-from bot.feedback import Audience, Message, record
+from bot.domain import Audience
+from bot.feedback.intake import Message, record
 from bot.storage.models import AlertOutboxRecord
 
 HARASSMENT = "Mon superviseur me fait du harcèlement depuis des semaines"

@@ -8,7 +8,8 @@ import pytest
 
 from bot.alerts.inbox import open_alerts
 from bot.alerts.workflow import Actor, Transition, apply
-from bot.feedback import Audience, Message, record
+from bot.domain import Audience
+from bot.feedback.intake import Message, record
 
 ALEX = Actor("dashboard", "user:1", "alex@example.org")
 

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.alerts.closing import save_route, set_consent
-from bot.alerts.outbox import PERSON_DESTINATION
 from bot.alerts.workflow import Actor, Transition, apply, current, history
+from bot.contact.routes import save_route, set_consent
+from bot.domain import PERSON_DESTINATION
 from bot.errors import WorkflowError
-from bot.feedback import Message, record
+from bot.feedback.intake import Message, record
 from bot.storage.models import AlertOutboxRecord, FeedbackRecord
 
 ALEX = Actor(channel="telegram", id="1001", name="Alex")

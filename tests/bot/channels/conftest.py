@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from telegram.request import BaseRequest, RequestData
 
+from bot.channels.rasa import FakeRasaClient
 from bot.settings import Settings
-from bot.web.rasa import FakeRasaClient
 
 BOT_ID = 777
 DATE = 1_763_900_000
@@ -202,7 +202,7 @@ class Updates:
 
 
 class Recorder:
-    """A fake :func:`bot.feedback.record` that keeps the messages it is given."""
+    """A fake :func:`bot.feedback.intake.record` that keeps the messages it is given."""
 
     def __init__(self, fail: bool = False) -> None:
         self.messages: list[Any] = []

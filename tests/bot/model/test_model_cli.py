@@ -1,4 +1,4 @@
-"""Tests of bot/model/cli.py and bot/model/evaluate.py on a tiny model and tiny data."""
+"""Tests of bot/cli/model.py and bot/model/evaluate.py on a tiny model and tiny data."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.model import cli, evaluate
+from bot.cli import model as cli
+from bot.model import evaluate
 from bot.model.evaluate import emotion_f1, split_half
 from bot.model.metrics import tune_thresholds
 

@@ -15,11 +15,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bot.feedback import Audience, Message, record
+from bot.channels.rasa import FakeRasaClient, HttpRasaClient
+from bot.channels.web.chat import web_pseudonym
+from bot.domain import Audience
+from bot.feedback.intake import Message, record
 from bot.i18n import catalogue, t
 from bot.web.app import create_app
-from bot.web.chat import web_pseudonym
-from bot.web.rasa import FakeRasaClient, HttpRasaClient
 
 if TYPE_CHECKING:
     from conftest import StandInRasa
@@ -343,12 +344,12 @@ def test_real_rasa_stand_in_replies_are_relayed(services: Any, stand_in: StandIn
 def test_failed_fallback_record_still_answers(
     services: Any, rasa: FakeRasaClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.feedback
+    import bot.channels.inbound
 
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(bot.feedback, "record", broken)
+    monkeypatch.setattr(bot.channels.inbound, "record", broken)
     rasa.down = True
     with TestClient(create_app(services=services, rasa=rasa)) as test_client:
         answer = chat(test_client, "Livraison en retard", "fr")
@@ -477,12 +478,12 @@ def test_feedback_bad_parameters_are_400(
 def test_unexpected_api_error_is_a_json_500_without_traceback(
     services: Any, rasa: FakeRasaClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.feedback
+    import bot.web.app
 
     def broken(**_: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(bot.feedback, "query", broken)
+    monkeypatch.setattr(bot.web.app, "query", broken)
     app = create_app(services=services, rasa=rasa)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         response = test_client.get("/api/v1/feedback", headers=AUTH)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from bot.channels.rasa import FakeRasaClient
 from bot.web.app import create_app
-from bot.web.rasa import FakeRasaClient
 
 
 @pytest.fixture(scope="module")

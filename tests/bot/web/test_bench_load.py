@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.channels.rasa import FakeRasaClient
 from bot.web.app import create_app
-from bot.web.rasa import FakeRasaClient
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from bot.events import sign
+from bot.channels.rasa import FakeRasaClient
+from bot.contact.events import sign
+from bot.contact.surveys import FakeOutbound
 from bot.services import FixedClock
 from bot.storage.models import TouchpointEventRecord
-from bot.surveys import FakeOutbound
 from bot.web.app import create_app
-from bot.web.rasa import FakeRasaClient
 
 TOKEN = "test-token-0123456789abcdef"  # the web conftest's API token
 

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.feedback import Audience, Kind, Message, RatingScale, record
+from bot.channels.rasa import FakeRasaClient
+from bot.domain import Audience, Kind, RatingScale
+from bot.feedback.intake import Message, record
 from bot.web.app import create_app
-from bot.web.rasa import FakeRasaClient
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import uvicorn
 
+from bot.channels.rasa import FakeRasaClient
 from bot.web.app import create_app
-from bot.web.rasa import FakeRasaClient
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

@@ -10,9 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.feedback import Message, record
-from bot.privacy import pseudonym
-from bot.rights import ANONYMOUS, Actor
+from bot.channels.rasa import FakeRasaClient
+from bot.feedback.intake import Message, record
+from bot.privacy.pseudonyms import pseudonym
+from bot.privacy.rights import ANONYMOUS, Actor
 from bot.storage.models import (
     FeedbackRecord,
     PersonIdentityRecord,
@@ -20,7 +21,6 @@ from bot.storage.models import (
     PrivacyAuditRecord,
 )
 from bot.web.app import create_app
-from bot.web.rasa import FakeRasaClient
 
 TOKEN = "test-token-0123456789abcdef"  # web_settings' VECU_API_TOKEN (conftest.py)
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.alerts.closing import set_consent, store_inbox
 from bot.alerts.workflow import history
-from bot.channels.outbound import Route
-from bot.feedback import Message, record
+from bot.channels.rasa import FakeRasaClient
+from bot.channels.web.chat import web_pseudonym
+from bot.contact.outbound import Route
+from bot.contact.routes import set_consent, store_inbox
+from bot.feedback.intake import Message, record
 from bot.web.app import create_app
-from bot.web.chat import web_pseudonym
-from bot.web.rasa import FakeRasaClient
 
 TOKEN = "test-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -2,7 +2,8 @@
 
 ``feedback.intent`` is the intent the assistant read ("complain", "praise", "ask"…; NULL when
 no assistant read the message: a rating alone, the web app's direct fallback, demo data). A
-complaint is negative whatever the model's sentiment says (``bot.routing.COMPLAINT_INTENTS``),
+complaint is negative whatever the model's sentiment says
+(``bot.feedback.routing.COMPLAINT_INTENTS``),
 and a rating given later is routed again with it, so the complaint stays one.
 
 Revision ID: 0008

@@ -2,7 +2,7 @@
 and a team works alerts from the inbox with the keyboard, in French and in English.
 
 The app runs under uvicorn on a random local port, on a database filled by the demo seed
-(``bot.demo.seed``, six weeks, scored by the shipped model: the delivery story of the README
+(``bot.cli.seed``, six weeks, scored by the shipped model: the delivery story of the README
 picture). Skipped, with the reason, only when Chromium or ChromeDriver is absent (``make
 browser`` installs them).
 Set ``VECU_DASHBOARD_SCREENSHOT=/path.png`` to keep a screenshot of the delivery page (the
@@ -51,7 +51,7 @@ WAIT_S = 20.0
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The web app on a demo-seeded database (real model), with an admin account."""
-    from bot.demo.seed import seed
+    from bot.cli.seed import seed
     from bot.services import FixedClock, build_services
 
     settings = dashboard_settings(tmp_path_factory.mktemp("browser"))
@@ -210,8 +210,8 @@ def inbox_stack(
 ) -> Iterator[tuple[Any, Any, dict[str, int]]]:
     """The web app with two customer alerts scored by the shipped model; the French customer
     agreed to hear back on the web chat."""
-    from bot.alerts.closing import set_consent
-    from bot.feedback import Message, record
+    from bot.contact.routes import set_consent
+    from bot.feedback.intake import Message, record
     from bot.services import FixedClock, build_services
 
     settings = dashboard_settings(tmp_path_factory.mktemp("inbox"))

@@ -2,7 +2,7 @@
 and their gaps, the mirror and the emotion mix, in French and in English; the product team
 (4 employees) shows no number anywhere on the dashboard (its CSV and the API included).
 
-The demo is seeded through its own function (``bot.demo.seed.seed``) with the in-tree static
+The demo is seeded through its own function (``bot.cli.seed.seed``) with the in-tree static
 scorer (the seed's scoring with the real model is tested with the seed itself).
 """
 
@@ -26,12 +26,12 @@ from bot.storage.migrate import upgrade
 from bot.web.app import create_app
 from bot.web.dashboard.users import add_user
 
-pytest.importorskip("bot.demo.seed")
+pytest.importorskip("bot.cli.seed")
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from bot.demo.seed import seed
+    from bot.cli.seed import seed
 
     tmp = Path(tmp_path_factory.mktemp("demo"))
     settings = dashboard_settings(tmp)

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.alerts.inbox import open_alerts
-from bot.feedback import Message, record
+from bot.feedback.intake import Message, record
 from bot.scoring.base import StaticScorer
 from bot.services import Services
 from bot.storage.models import AlertEventRecord, FeedbackRecord

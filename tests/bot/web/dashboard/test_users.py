@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from dashboard_helpers import ADMIN, CHEAP, MANAGER
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.errors import AccountError
 from bot.services import Services, reset_services, set_services
 from bot.web.dashboard.users import (

@@ -1,0 +1,129 @@
+"""What every route of the web app depends on: errors, the API token, the request's services
+and Rasa client, body limits, the API's language. Routers import this module, never
+:mod:`bot.web.app` (which mounts them).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+
+from bot.channels.rasa import HttpRasaClient, RasaClient
+from bot.i18n import API_LANGUAGE, t
+from bot.services import get_services
+from bot.settings import PLACEHOLDER, get_settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SINK_SIZE = 100
+"""The development sink keeps the last 100 alerts it received."""
+
+
+class ApiError(Exception):
+    """An API failure with its HTTP status, turned into ``{"error": {code, message}}``."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+class Runtime:
+    """What routes need, resolved lazily (settings, services, Rasa client, dev sink)."""
+
+    def __init__(self, services: Services | None, rasa: RasaClient | None) -> None:
+        self.services = services
+        self._rasa = rasa
+        self._owns_rasa = rasa is None
+        self.sink: deque[dict[str, Any]] = deque(maxlen=SINK_SIZE)
+
+    def settings(self) -> Settings:
+        if self.services is not None:
+            return self.services.settings
+
+        return get_settings()
+
+    def rasa(self) -> RasaClient:
+        if self._rasa is None:
+            settings = self.settings()
+            self._rasa = HttpRasaClient(
+                settings.rasa_url, settings.actions_url, timeout_s=settings.rasa_timeout_s
+            )
+        return self._rasa
+
+    async def aclose(self) -> None:
+        if self._owns_rasa and self._rasa is not None:
+            await self._rasa.aclose()
+            self._rasa = None
+
+
+def app_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def require_token(request: Request) -> None:
+    """Dependency: the request carries ``Authorization: Bearer <VECU_API_TOKEN>``.
+
+    The comparison is constant-time. An empty or placeholder (``change-me``) configured
+    token accepts nobody: the API stays closed until ``VECU_API_TOKEN`` is set.
+
+    Raises:
+        ApiError: 401 with ``WWW-Authenticate: Bearer``.
+    """
+    configured = app_runtime(request).settings().api_token
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    usable = bool(configured) and configured != PLACEHOLDER
+    if not usable:
+        log.warning("VECU_API_TOKEN is not set: the JSON API refuses every request")
+    ok = (
+        scheme.lower() == "bearer"
+        and usable
+        and hmac.compare_digest(given.strip().encode(), configured.encode())
+    )
+    if not ok:
+        raise ApiError(
+            401,
+            "unauthorized",
+            t("web.api.unauthorized", API_LANGUAGE),
+            headers={"WWW-Authenticate": 'Bearer realm="vecu"'},
+        )
+
+
+async def read_limited(request: Request, limit: int) -> bytes | None:
+    """The request body, or ``None`` as soon as it grows past ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def services_of(request: Request) -> Services:
+    """The services of the app serving ``request`` (the process-wide ones by default)."""
+    services: Services | None = request.app.state.runtime.services
+    if services is None:
+        services = get_services()
+    return services
