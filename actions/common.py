@@ -16,7 +16,8 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from bot.domain import Audience, RatingScale
-from bot.i18n import LANGUAGES, normalize_language
+from bot.i18n import normalize_language
+from bot.i18n import supported_language as i18n_supported_language
 from bot.services import get_services
 
 LANGUAGE = "language"
@@ -72,10 +73,9 @@ class Context:
 
 def supported_language(value: Any) -> str | None:
     """``fr``/``en`` for values such as ``fr-CA`` or ``EN``; ``None`` for anything else."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return None
-    short = value.strip().replace("_", "-").split("-")[0].lower()
-    return short if short in LANGUAGES else None
+    return i18n_supported_language(value)
 
 
 def supported_audience(value: Any) -> Audience | None:

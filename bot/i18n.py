@@ -29,13 +29,27 @@ def catalogue(language: str) -> dict[str, str]:
     return messages
 
 
+def supported_language(language: str | None) -> str | None:
+    """The one language-tag parser: ``fr-CA``, ``FR``, ``en_US``, ``fr_CA.UTF-8`` → ``fr`` /
+    ``en``; ``None`` when absent or not a supported language."""
+    if not language:
+        return None
+    short = language.replace("_", "-").split("-")[0].split(".")[0].strip().lower()
+    return short if short in LANGUAGES else None
+
+
+def accepted_language(header: str | None) -> str | None:
+    """The first supported language of an ``Accept-Language`` header (in the order given)."""
+    for part in (header or "").split(","):
+        tag = part.split(";")[0].strip()
+        if tag and (language := supported_language(tag)):
+            return language
+    return None
+
+
 def normalize_language(language: str | None) -> str:
     """Map ``fr-CA``, ``FR``, ``en_US``… onto a supported language, else the default."""
-    if language:
-        short = language.replace("_", "-").split("-")[0].lower()
-        if short in LANGUAGES:
-            return short
-    return DEFAULT_LANGUAGE
+    return supported_language(language) or DEFAULT_LANGUAGE
 
 
 def t(key: str, language: str | None, **values: object) -> str:

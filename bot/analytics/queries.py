@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.analytics.model import Filters, widen_to_weeks
+from bot.domain import AlertKind
 from bot.errors import StorageError
 from bot.storage.models import AlertOutboxRecord, FeedbackRecord
 
@@ -712,3 +713,41 @@ def comment_rows(
         .limit(limit)
     )
     return _run(engine, statement)
+
+
+def recent_customer_alerts(engine: Engine, filters: Any, *, limit: int) -> list[Any]:
+    """The latest customer feedback that raised an issue alert, newest first (at most
+    ``limit``; employee alerts are counted elsewhere, never listed). ``filters`` narrows by
+    period, team, language and channel when it has them."""
+    f = FeedbackRecord
+    query = (
+        select(
+            f.id, f.created_at, f.touchpoint, f.team, f.severity, f.status,
+            f.acknowledged_at, f.resolved_at,
+        )
+        .where(f.audience == "customer")
+        .where(
+            f.id.in_(
+                select(AlertOutboxRecord.feedback_id).where(
+                    AlertOutboxRecord.kind == AlertKind.ISSUE
+                )
+            )
+        )
+        .order_by(f.created_at.desc())
+        .limit(limit)
+    )  # fmt: skip
+    if getattr(filters, "start", None) is not None:
+        query = query.where(f.created_at >= filters.start)
+    if getattr(filters, "end", None) is not None:
+        query = query.where(f.created_at < filters.end)
+    if getattr(filters, "team", None):
+        query = query.where(f.team == filters.team)
+    if getattr(filters, "language", None):
+        query = query.where(f.language == filters.language)
+    if getattr(filters, "channel", None):
+        query = query.where(f.channel == filters.channel)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(query).all())
+    except SQLAlchemyError as exc:
+        raise StorageError(f"the recent alerts could not be read: {type(exc).__name__}") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from bot.i18n import t
+from bot.i18n import supported_language, t
 
 EXIT_OK = 0
 
@@ -21,7 +21,7 @@ def cli_language() -> str:
     for name in ("VECU_CLI_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name)
         if value:
-            return "fr" if value.lower().startswith("fr") else "en"
+            return supported_language(value) or "en"
     return "en"
 
 

@@ -64,9 +64,7 @@ from bot.services import get_services
 from bot.settings import get_settings
 from bot.storage.engine import make_engine
 from bot.storage.migrate import current_revision, upgrade
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
+from bot.web.dashboard.export import csv_text
 
 # ---- export -------------------------------------------------------------------------------------
 
@@ -76,8 +74,8 @@ def _csv_cell(value: Any) -> Any:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return csv_text(value)
     return value
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.contact import ledger
 from bot.errors import VecuError
+from bot.i18n import supported_language
 from bot.privacy.persons import IdentityRef, resolve
 from bot.privacy.pseudonyms import secret_key
 from bot.services import Services, get_services
@@ -107,8 +108,8 @@ class PersonIn(BaseModel):
     def _language(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        short = value.strip().replace("_", "-").split("-")[0].lower()
-        if short not in ("fr", "en"):
+        short = supported_language(value)
+        if short is None:
             raise ValueError("must be fr or en")
         return short
 

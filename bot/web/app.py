@@ -63,7 +63,6 @@ from bot.channels.web.chat import (
     ChatResponse,
     ChatStatus,
     InvalidChatRequest,
-    accepted_language,
     error_response,
     handle_chat,
     parse_request,
@@ -72,7 +71,7 @@ from bot.channels.web.chat import (
 )
 from bot.errors import StorageError
 from bot.feedback.query import FeedbackView, query
-from bot.i18n import API_LANGUAGE, LANGUAGES, catalogue, t
+from bot.i18n import API_LANGUAGE, LANGUAGES, accepted_language, catalogue, t
 from bot.privacy.pseudonyms import is_pseudonym
 from bot.services import get_services
 from bot.web.dashboard.routes import mount_dashboard  # issue 5: dashboard

@@ -49,7 +49,12 @@ from bot.channels.rasa import RasaClient, RasaMessage
 from bot.domain import Audience
 from bot.errors import UpstreamError
 from bot.feedback.intake import Message, clean_text
-from bot.i18n import API_LANGUAGE, DEFAULT_LANGUAGE, LANGUAGES, t
+from bot.i18n import (
+    API_LANGUAGE,
+    DEFAULT_LANGUAGE,
+    supported_language,
+    t,
+)
 from bot.language import detect
 from bot.privacy.pseudonyms import pseudonym, secret_key
 
@@ -148,23 +153,6 @@ class InvalidChatRequest(ValueError):
     def __init__(self, reason: str, language: str) -> None:
         super().__init__(reason)
         self.language = language
-
-
-def supported_language(language: str | None) -> str | None:
-    """``fr-CA`` → ``fr``; ``None`` when absent or not a supported language."""
-    if not language:
-        return None
-    short = language.replace("_", "-").split("-")[0].strip().lower()
-    return short if short in LANGUAGES else None
-
-
-def accepted_language(header: str | None) -> str | None:
-    """The first supported language of an ``Accept-Language`` header (in the order given)."""
-    for part in (header or "").split(","):
-        tag = part.split(";")[0].strip()
-        if tag and (language := supported_language(tag)):
-            return language
-    return None
 
 
 def parse_audience(audience: str | None) -> Audience:

@@ -36,6 +36,9 @@ from bot.errors import StorageError, VecuError, WorkflowError
 from bot.i18n import LANGUAGES
 from bot.storage.shared import shared_state
 from bot.web.dashboard.access import current_user
+from bot.web.dashboard.export import page_csv
+from bot.web.dashboard.figures import Page
+from bot.web.dashboard.filters import FilterState, Forbidden, Words, analytics_filters, read_filters
 from bot.web.dashboard.passwords import DEFAULT_COST, Cost
 from bot.web.dashboard.security import (
     CSRF_FIELD,
@@ -54,16 +57,9 @@ from bot.web.dashboard.security import (
 from bot.web.dashboard.users import authenticate
 from bot.web.dashboard.views import (
     Context,
-    FilterState,
-    Forbidden,
-    Page,
-    Words,
     alerts_page,
-    analytics_filters,
     employees_page,
     overview_page,
-    page_csv,
-    read_filters,
     touchpoint_page,
     visible_touchpoints,
 )

@@ -19,8 +19,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from bot.channels.web.chat import accepted_language
-from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, accepted_language
 from bot.storage.shared import MemoryState, SharedState
 
 SESSION_COOKIE = "vecu_session"

@@ -9,498 +9,30 @@ from the ``dashboard.*`` catalogue (and the analytics reasons from ``analytics.*
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot import analytics
-from bot.analytics import Filters
+from bot.analytics.queries import recent_customer_alerts
 from bot.company import Company
-from bot.domain import AlertKind
-from bot.i18n import catalogue, t
-from bot.storage.models import AlertOutboxRecord, FeedbackRecord
+from bot.web.dashboard.figures import (
+    COLORS,
+    Card,
+    Cell,
+    Chart,
+    Page,
+    Table,
+    add_trend,
+    bars,
+    mix_chart,
+    mix_table,
+)
+from bot.web.dashboard.filters import StatView, Words
 from bot.web.dashboard.users import User
-
-PERIODS: dict[str, int | None] = {"30d": 30, "90d": 90, "180d": 180, "365d": 365, "all": None}
-DEFAULT_PERIOD = "90d"
-FILTER_KEYS = ("period", "audience", "language", "channel", "team")
-CHANNELS = ("web", "telegram")
-_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-COLORS = {
-    "intended": "#6b5ca5",
-    "proposed": "#2f7f8f",
-    "expected": "#c28a12",
-    "lived": "#c0392b",
-    "customers": "#1f5fa8",
-    "employees": "#2f7f8f",
-    "positive": "#2e8540",
-    "neutral": "#8a8f98",
-    "negative": "#c0392b",
-}
-_PLOT_FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
-
-
-class Forbidden(Exception):
-    """The user may not see what was asked (a manager outside their teams)."""
-
-
-# ---- filters ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FilterState:
-    """The filters of a page as chosen in its form (query parameters), normalised.
-
-    Attributes:
-        period: a key of :data:`PERIODS`.
-        audience: ``customer``, ``employee`` or empty (both).
-        language: ``fr``, ``en`` or empty.
-        channel: a channel or empty.
-        team: a team key or empty (all the user may see).
-    """
-
-    period: str = DEFAULT_PERIOD
-    audience: str = ""
-    language: str = ""
-    channel: str = ""
-    team: str = ""
-
-    def params(self, **override: str) -> dict[str, str]:
-        """The non-empty query parameters (``override`` replaces some)."""
-        values = {k: getattr(self, k) for k in FILTER_KEYS} | override
-        return {k: v for k, v in values.items() if v}
-
-    def query(self, **override: str) -> str:
-        """The query string of these filters (with ``override``), starting with ``?``."""
-        return "?" + urlencode(self.params(**override))
-
-
-def read_filters(params: Mapping[str, str], *, company: Company, user: User) -> FilterState:
-    """The filters asked in ``params``, cleaned (unknown values are dropped, not errors).
-
-    A manager is held to their teams: no team asked means their first team.
-
-    Raises:
-        Forbidden: a manager asked for a team that is not theirs, or has no team.
-    """
-    period = params.get("period", DEFAULT_PERIOD)
-    audience = params.get("audience", "")
-    language = params.get("language", "")
-    channel = params.get("channel", "")
-    team = params.get("team", "")
-    state = FilterState(
-        period=period if period in PERIODS else DEFAULT_PERIOD,
-        audience=audience if audience in ("customer", "employee") else "",
-        language=language if language in company.languages else "",
-        channel=channel if channel in CHANNELS else "",
-        team=team if team in company.teams else "",
-    )
-    if not user.sees_team(state.team or None):
-        if state.team or not user.teams:
-            raise Forbidden
-        state = FilterState(
-            period=state.period,
-            audience=state.audience,
-            language=state.language,
-            channel=state.channel,
-            team=user.teams[0],
-        )
-    return state
-
-
-def analytics_filters(
-    state: FilterState,
-    *,
-    company: Company,
-    now: datetime,
-    touchpoint: str | None = None,
-    audience: str | None = None,
-) -> Any:
-    """The :class:`bot.analytics.Filters` of a page."""
-
-    days = PERIODS[state.period]
-    start = None
-    if days is not None:
-        start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    params: dict[str, str | None] = {
-        "touchpoint": touchpoint,
-        "team": state.team or None,
-        "audience": audience or state.audience or None,
-        "language": state.language or None,
-        "channel": state.channel or None,
-        "start": start.isoformat() if start is not None else None,
-        "end": None,
-    }
-    return Filters.parse(params, company=company)
-
-
-# ---- numbers ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StatView:
-    """One number as shown: its text, confidence interval, sample size and status.
-
-    A suppressed or missing value has ``value`` ``None`` and a ``note`` saying why.
-    """
-
-    value: float | None
-    text: str
-    low: float | None = None
-    high: float | None = None
-    ci: str = ""
-    n: int | None = None
-    n_text: str = ""
-    status: str = "ok"
-    note: str = ""
-
-    @property
-    def shown(self) -> bool:
-        """Whether a number is shown (not suppressed, not missing)."""
-        return self.value is not None
-
-
-class Words:
-    """Translation and number formatting in one language."""
-
-    def __init__(self, language: str, company: Company) -> None:
-        self.language = language
-        self.company = company
-        self._catalogue = catalogue(language)
-
-    def __call__(self, key: str, **values: object) -> str:
-        return t(key, self.language, **values)
-
-    def optional(self, key: str, default: str) -> str:
-        """The message ``key`` if a catalogue has it, else ``default``."""
-        template = self._catalogue.get(key) or catalogue("en").get(key)
-        return template if template is not None else default
-
-    def number(self, value: float, unit: str, *, signed: bool = False) -> str:
-        """``value`` formatted for its unit (percent, NPS points, hours)."""
-        if unit == "hours":
-            text = f"{value:.1f}"
-        else:
-            text = f"{value:+.0f}" if signed or unit in ("nps", "points") else f"{value:.0f}"
-        if self.language == "fr":
-            text = text.replace(".", ",").replace("-", "−")
-        else:
-            text = text.replace("-", "−")
-        if unit == "percent":
-            return text + ("\u202f%" if self.language == "fr" else "%")
-        if unit == "hours":
-            return text + "\u00a0h"
-        return text
-
-    def touchpoint(self, key: str | None) -> str:
-        """A touchpoint's label (or the ``none`` word)."""
-        tp = self.company.touchpoint(key)
-        return tp.label(self.language) if tp else self("dashboard.none")
-
-    def team(self, key: str | None) -> str:
-        """A team's label."""
-        team = self.company.team(key)
-        return team.label(self.language) if team else (key or self("dashboard.none"))
-
-    def emotion(self, key: str) -> str:
-        """An emotion group's name."""
-        return self.optional(f"alerts.emotion.{key}", key).capitalize()
-
-    def sentiment(self, key: str) -> str:
-        """A sentiment's name."""
-        return self.optional(f"alerts.sentiment.{key}", key).capitalize()
-
-    def reason(self, key: str | None, **values: object) -> str:
-        """The explanation of a non-OK status (analytics catalogue keys)."""
-        if not key:
-            return ""
-        template = self._catalogue.get(key) or catalogue("en").get(key)
-        if template is None:
-            return key
-        try:
-            return template.format(**values)
-        except (KeyError, IndexError):
-            return template
-
-    def stat(self, stat: Any, *, k: int, min_sample: int, signed: bool = False) -> StatView:
-        """Format an analytics ``Stat`` (value, CI, n; or why there is none)."""
-        status = str(getattr(stat.status, "value", stat.status))
-        if status == "suppressed":
-            note = self("dashboard.stat.suppressed", k=k)
-            return StatView(None, self("dashboard.stat.hidden"), status=status, note=note)
-        if stat.value is None:
-            key = "dashboard.stat.no_data" if status == "no_data" else "dashboard.stat.unavailable"
-            note = self.reason(stat.reason, k=k, min_sample=min_sample) if stat.reason else ""
-            return StatView(None, self(key), status=status, note=note)
-        ci = ""
-        if stat.low is not None and stat.high is not None:
-            ci = self(
-                "dashboard.stat.ci",
-                low=self.number(stat.low, stat.unit, signed=signed),
-                high=self.number(stat.high, stat.unit, signed=signed),
-            )
-        n_text = self("dashboard.stat.n", n=stat.n) if stat.n is not None else ""
-        note = (
-            self("dashboard.stat.small_sample", min=min_sample) if status == "small_sample" else ""
-        )
-        return StatView(
-            value=float(stat.value),
-            text=self.number(stat.value, stat.unit, signed=signed),
-            low=stat.low,
-            high=stat.high,
-            ci=ci,
-            n=stat.n,
-            n_text=n_text,
-            status=status,
-            note=note,
-        )
-
-    def count(self, value: int | None, *, k: int) -> StatView:
-        """A plain count (``None``: suppressed by k-anonymity)."""
-        if value is None:
-            note = self("dashboard.stat.suppressed", k=k)
-            return StatView(None, self("dashboard.stat.hidden"), status="suppressed", note=note)
-        return StatView(float(value), f"{value:,}".replace(",", "\u202f"), n=value)
-
-
-# ---- page model ---------------------------------------------------------------------------------
-
-Cell = str | StatView
-
-
-@dataclass
-class Table:
-    """A table of a page (also its CSV section)."""
-
-    id: str
-    title: str
-    columns: list[str]
-    rows: list[list[Cell]]
-    caption: str = ""
-
-
-@dataclass
-class Chart:
-    """A Plotly figure with its accessible title and description."""
-
-    id: str
-    title: str
-    description: str
-    figure: dict[str, Any]
-
-
-@dataclass
-class Card:
-    """A headline number."""
-
-    label: str
-    stat: StatView
-    hint: str = ""
-
-
-@dataclass
-class Page:
-    """Everything a dashboard page shows."""
-
-    name: str
-    title: str
-    cards: list[Card] = field(default_factory=list)
-    charts: list[Chart] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    comments: list[dict[str, str]] = field(default_factory=list)
-
-
-def _layout(words: Words, **extra: Any) -> dict[str, Any]:
-    layout: dict[str, Any] = {
-        "font": _PLOT_FONT,
-        "margin": {"l": 56, "r": 16, "t": 16, "b": 56},
-        "height": 320,
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "separators": ", " if words.language == "fr" else ".,",
-        "showlegend": False,
-    }
-    layout.update(extra)
-    return layout
-
-
-def _bars(
-    words: Words,
-    names: Sequence[str],
-    stats: Sequence[StatView],
-    colors: Sequence[str],
-    *,
-    axis: str,
-    value_range: Sequence[float] | None = None,
-) -> dict[str, Any]:
-    """A bar chart of shown values with their CI as error bars (hidden ones are left out)."""
-    xs, ys, plus, minus, texts, cols = [], [], [], [], [], []
-    for name, stat, color in zip(names, stats, colors, strict=True):
-        if stat.value is None:
-            continue
-        xs.append(name)
-        ys.append(round(stat.value, 1))
-        plus.append(round(stat.high - stat.value, 1) if stat.high is not None else 0)
-        minus.append(round(stat.value - stat.low, 1) if stat.low is not None else 0)
-        texts.append(stat.text)
-        cols.append(color)
-    trace = {
-        "type": "bar",
-        "x": xs,
-        "y": ys,
-        "text": texts,
-        "textposition": "inside",
-        "insidetextanchor": "start",
-        "textfont": {"color": "#ffffff"},
-        "marker": {"color": cols},
-        "error_y": {
-            "type": "data",
-            "array": plus,
-            "arrayminus": minus,
-            "visible": True,
-            "color": "#333",
-            "thickness": 1.2,
-        },
-        "hoverinfo": "x+text",
-    }
-    yaxis: dict[str, Any] = {"title": {"text": axis}, "zeroline": True, "gridcolor": "#e3e5e8"}
-    if value_range is not None:
-        yaxis["range"] = list(value_range)
-    return {"data": [trace], "layout": _layout(words, yaxis=yaxis)}
-
-
-def _mix_chart(words: Words, mix: Any, *, k: int, min_sample: int) -> dict[str, Any] | None:
-    status = str(getattr(mix.status, "value", mix.status))
-    if status == "suppressed" or not mix.n:
-        return None
-    labels, values = [], []
-    for key, share in mix.shares.items():
-        if share.value is None:
-            continue
-        labels.append(words.emotion(key) if mix.kind == "emotion" else words.sentiment(key))
-        values.append(round(share.value, 1))
-    colors = None
-    if mix.kind == "sentiment":
-        colors = [
-            COLORS.get(key, "#888") for key in mix.shares if mix.shares[key].value is not None
-        ]
-    trace: dict[str, Any] = {
-        "type": "bar",
-        "orientation": "h",
-        "x": values,
-        "y": labels,
-        "text": [words.number(v, "percent") for v in values],
-        "textposition": "auto",
-        "hoverinfo": "y+text",
-        "marker": {"color": colors or "#1f5fa8"},
-    }
-    layout = _layout(
-        words,
-        height=max(200, 34 * len(labels) + 70),
-        margin={"l": 110, "r": 16, "t": 8, "b": 40},
-        xaxis={
-            "title": {"text": words("dashboard.axis.share")},
-            "gridcolor": "#e3e5e8",
-            "rangemode": "tozero",
-        },
-        yaxis={"autorange": "reversed"},
-    )
-    return {"data": [trace], "layout": layout}
-
-
-def _mix_table(
-    table_id: str, title: str, words: Words, mix: Any, *, k: int, min_sample: int
-) -> Table:
-    status = str(getattr(mix.status, "value", mix.status))
-    rows: list[list[Cell]] = []
-    if status == "suppressed":
-        rows.append([words("dashboard.all"), words.count(None, k=k)])
-    else:
-        for key, share in mix.shares.items():
-            name = words.emotion(key) if mix.kind == "emotion" else words.sentiment(key)
-            rows.append([name, words.stat(share, k=k, min_sample=min_sample)])
-    columns = [words("dashboard.col.label"), words("dashboard.col.share")]
-    caption = words("dashboard.stat.n", n=mix.n) if mix.n is not None else ""
-    return Table(table_id, title, columns, rows, caption=caption)
-
-
-def _trend_chart(
-    words: Words, series: Mapping[str, Sequence[Any]], *, unit_axis: str, k: int, min_sample: int
-) -> dict[str, Any]:
-    palette = ["#1f5fa8", "#c28a12", "#2f7f8f", "#6b5ca5", "#c0392b"]
-    data = []
-    for index, (name, cells) in enumerate(series.items()):
-        xs, ys, texts = [], [], []
-        for cell in cells:
-            view = words.stat(cell.stat, k=k, min_sample=min_sample)
-            xs.append(cell.key)
-            ys.append(round(view.value, 1) if view.value is not None else None)
-            texts.append(f"{view.text} ({view.n_text})" if view.n_text else view.text)
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": name,
-                "x": xs,
-                "y": ys,
-                "text": texts,
-                "hoverinfo": "x+name+text",
-                "connectgaps": False,
-                "line": {"color": palette[index % len(palette)], "width": 2},
-            }
-        )
-    layout = _layout(
-        words,
-        showlegend=True,
-        legend={"orientation": "h", "y": -0.25},
-        xaxis={
-            # ISO Mondays as categories: language-neutral labels (plotly.js has no French
-            # month names without its locale bundle), in date order.
-            "type": "category",
-            "categoryorder": "category ascending",
-            "gridcolor": "#e3e5e8",
-            "title": {"text": words("dashboard.axis.week")},
-        },
-        yaxis={"title": {"text": unit_axis}, "gridcolor": "#e3e5e8"},
-        margin={"l": 56, "r": 16, "t": 8, "b": 90},
-    )
-    return {"data": data, "layout": layout}
-
-
-def _trend_table(
-    table_id: str,
-    title: str,
-    words: Words,
-    series: Mapping[str, Sequence[Any]],
-    *,
-    k: int,
-    min_sample: int,
-) -> Table:
-    weeks = sorted({cell.key for cells in series.values() for cell in cells})
-    by_name = {name: {cell.key: cell for cell in cells} for name, cells in series.items()}
-    rows: list[list[Cell]] = []
-    for week in weeks:
-        row: list[Cell] = [week]
-        for name in series:
-            cell = by_name[name].get(week)
-            row.append(
-                words.stat(
-                    cell.stat, k=k, min_sample=min_sample, signed="nps" in str(cell.stat.unit)
-                )
-                if cell is not None
-                else StatView(None, words("dashboard.stat.no_data"), status="no_data")
-            )
-        rows.append(row)
-    return Table(table_id, title, [words("dashboard.col.week"), *series], rows)
-
 
 # ---- pages --------------------------------------------------------------------------------------
 
@@ -582,7 +114,7 @@ def overview_page(ctx: Context) -> Page:
             "csat-by-touchpoint",
             w("dashboard.chart.csat_by_touchpoint"),
             w("dashboard.chart.csat_by_touchpoint_desc"),
-            _bars(
+            bars(
                 w,
                 names,
                 views,
@@ -596,27 +128,17 @@ def overview_page(ctx: Context) -> Page:
         w("dashboard.metric.csat"): analytics.trend("csat", **kw),
         w("dashboard.metric.nps"): analytics.trend("nps", **kw),
     }
-    page.charts.append(
-        Chart(
-            "trend",
-            w("dashboard.chart.trend"),
-            w("dashboard.chart.trend_desc"),
-            _trend_chart(
-                w, series, unit_axis=w("dashboard.axis.score"), k=ctx.k, min_sample=ctx.min_sample
-            ),
-        )
-    )
-    page.tables.append(
-        _trend_table(
-            "trend", w("dashboard.chart.trend"), w, series, k=ctx.k, min_sample=ctx.min_sample
-        )
-    )
+    add_trend(
+        page, w, series, title=w("dashboard.chart.trend"),
+        description=w("dashboard.chart.trend_desc"),
+        unit_axis=w("dashboard.axis.score"), k=ctx.k, min_sample=ctx.min_sample,
+    )  # fmt: skip
     for mix, chart_id in ((cust.sentiment, "sentiment"), (cust.emotions, "emotions")):
         title = w(f"dashboard.chart.customer_{chart_id}")
-        figure = _mix_chart(w, mix, k=ctx.k, min_sample=ctx.min_sample)
+        figure = mix_chart(w, mix, k=ctx.k, min_sample=ctx.min_sample)
         if figure is not None:
             page.charts.append(Chart(chart_id, title, w("dashboard.chart.mix_desc"), figure))
-        page.tables.append(_mix_table(chart_id, title, w, mix, k=ctx.k, min_sample=ctx.min_sample))
+        page.tables.append(mix_table(chart_id, title, w, mix, k=ctx.k, min_sample=ctx.min_sample))
     page.notes = [w("dashboard.def.csat"), w("dashboard.def.nps"), w("dashboard.def.ci")]
     return page
 
@@ -657,7 +179,7 @@ def touchpoint_page(ctx: Context, touchpoint: str) -> Page:
             "experiences",
             w("dashboard.chart.experiences"),
             w("dashboard.chart.experiences_desc"),
-            _bars(
+            bars(
                 w,
                 names,
                 views,
@@ -708,7 +230,7 @@ def touchpoint_page(ctx: Context, touchpoint: str) -> Page:
             "mirror",
             w("dashboard.mirror.title"),
             w("dashboard.mirror.desc"),
-            _bars(
+            bars(
                 w,
                 mirror_names,
                 mirror_views,
@@ -733,11 +255,11 @@ def touchpoint_page(ctx: Context, touchpoint: str) -> Page:
     )
 
     emotions_title = w("dashboard.chart.lived_emotions")
-    figure = _mix_chart(w, four.emotions, k=ctx.k, min_sample=ctx.min_sample)
+    figure = mix_chart(w, four.emotions, k=ctx.k, min_sample=ctx.min_sample)
     if figure is not None:
         page.charts.append(Chart("emotions", emotions_title, w("dashboard.chart.mix_desc"), figure))
     page.tables.append(
-        _mix_table("emotions", emotions_title, w, four.emotions, k=ctx.k, min_sample=ctx.min_sample)
+        mix_table("emotions", emotions_title, w, four.emotions, k=ctx.k, min_sample=ctx.min_sample)
     )
     wanted = ", ".join(w.emotion(e) for e in four.emotions_wanted) or w("dashboard.none")
     unwanted = ", ".join(w.emotion(e) for e in four.emotions_unwanted) or w("dashboard.none")
@@ -758,21 +280,11 @@ def touchpoint_page(ctx: Context, touchpoint: str) -> Page:
         w("dashboard.exp.expected"): analytics.trend("expected", **kw),
         w("dashboard.exp.proposed"): analytics.trend("proposed", **kw),
     }
-    page.charts.append(
-        Chart(
-            "trend",
-            w("dashboard.chart.trend"),
-            w("dashboard.chart.trend_tp_desc"),
-            _trend_chart(
-                w, series, unit_axis=w("dashboard.axis.top2"), k=ctx.k, min_sample=ctx.min_sample
-            ),
-        )
-    )
-    page.tables.append(
-        _trend_table(
-            "trend", w("dashboard.chart.trend"), w, series, k=ctx.k, min_sample=ctx.min_sample
-        )
-    )
+    add_trend(
+        page, w, series, title=w("dashboard.chart.trend"),
+        description=w("dashboard.chart.trend_tp_desc"),
+        unit_axis=w("dashboard.axis.top2"), k=ctx.k, min_sample=ctx.min_sample,
+    )  # fmt: skip
     page.notes = [
         w("dashboard.def.top2"),
         w("dashboard.def.gap"),
@@ -856,27 +368,17 @@ def employees_page(ctx: Context) -> Page:
         )
     )
     series = {w("dashboard.metric.enps"): analytics.trend("enps", **kw)}
-    page.charts.append(
-        Chart(
-            "trend",
-            w("dashboard.chart.enps_trend"),
-            w("dashboard.chart.trend_desc"),
-            _trend_chart(
-                w, series, unit_axis=w("dashboard.axis.score"), k=ctx.k, min_sample=ctx.min_sample
-            ),
-        )
-    )
-    page.tables.append(
-        _trend_table(
-            "trend", w("dashboard.chart.enps_trend"), w, series, k=ctx.k, min_sample=ctx.min_sample
-        )
-    )
+    add_trend(
+        page, w, series, title=w("dashboard.chart.enps_trend"),
+        description=w("dashboard.chart.trend_desc"),
+        unit_axis=w("dashboard.axis.score"), k=ctx.k, min_sample=ctx.min_sample,
+    )  # fmt: skip
     title = w("dashboard.chart.employee_emotions")
-    figure = _mix_chart(w, emp.emotions, k=ctx.k, min_sample=ctx.min_sample)
+    figure = mix_chart(w, emp.emotions, k=ctx.k, min_sample=ctx.min_sample)
     if figure is not None:
         page.charts.append(Chart("emotions", title, w("dashboard.chart.mix_desc"), figure))
     page.tables.append(
-        _mix_table("emotions", title, w, emp.emotions, k=ctx.k, min_sample=ctx.min_sample)
+        mix_table("emotions", title, w, emp.emotions, k=ctx.k, min_sample=ctx.min_sample)
     )
     excx_rows: list[list[Cell]] = []
     for item in analytics.ex_cx(**kw):
@@ -971,42 +473,7 @@ def recent_alerts(ctx: Context, limit: int = 50) -> Table:
     """The latest customer alerts (employee alerts are counted, never listed)."""
 
     w = ctx.words
-    f = FeedbackRecord
-    query = (
-        select(
-            f.id,
-            f.created_at,
-            f.touchpoint,
-            f.team,
-            f.severity,
-            f.status,
-            f.acknowledged_at,
-            f.resolved_at,
-        )
-        .where(f.audience == "customer")
-        .where(
-            f.id.in_(
-                select(AlertOutboxRecord.feedback_id).where(
-                    AlertOutboxRecord.kind == AlertKind.ISSUE
-                )
-            )
-        )
-        .order_by(f.created_at.desc())
-        .limit(limit)
-    )
-    filters = ctx.filters
-    if getattr(filters, "start", None) is not None:
-        query = query.where(f.created_at >= filters.start)
-    if getattr(filters, "end", None) is not None:
-        query = query.where(f.created_at < filters.end)
-    if getattr(filters, "team", None):
-        query = query.where(f.team == filters.team)
-    if getattr(filters, "language", None):
-        query = query.where(f.language == filters.language)
-    if getattr(filters, "channel", None):
-        query = query.where(f.channel == filters.channel)
-    with ctx.engine.connect() as connection:
-        found = connection.execute(query).all()
+    found = recent_customer_alerts(ctx.engine, ctx.filters, limit=limit)
 
     def when(value: datetime | None) -> str:
         return value.strftime("%Y-%m-%d %H:%M") if value is not None else "—"
@@ -1042,71 +509,6 @@ def recent_alerts(ctx: Context, limit: int = 50) -> Table:
         rows,
         caption=w("dashboard.alerts.recent_caption", limit=limit),
     )
-
-
-# ---- CSV ----------------------------------------------------------------------------------------
-
-
-def _csv_text(value: str) -> str:
-    return "'" + value if value.startswith(_CSV_FORMULA_START) else value
-
-
-def page_csv(page: Page, words: Words, filters: FilterState) -> str:
-    """The page's key figures and tables as one tidy CSV: one line per number, unformatted.
-
-    Columns: section, row, measure, value, ci_low, ci_high, n, status, note. A suppressed
-    cell has an empty value, n and CI, status ``suppressed`` and the reason in ``note``.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["section", "row", "measure", "value", "ci_low", "ci_high", "n", "status", "note"]
-    )
-    for key, value in filters.params().items():
-        writer.writerow(["filter", key, "", _csv_text(value), "", "", "", "", ""])
-
-    def num(value: float | None) -> str:
-        return "" if value is None else f"{value:.1f}"
-
-    headline = words("dashboard.headline")
-    for card in page.cards:
-        stat = card.stat
-        writer.writerow(
-            [
-                headline,
-                _csv_text(card.label),
-                words("dashboard.col.score"),
-                num(stat.value),
-                num(stat.low),
-                num(stat.high),
-                "" if stat.n is None else stat.n,
-                stat.status,
-                _csv_text(stat.note),
-            ]
-        )
-    for table in page.tables:
-        for row in table.rows:
-            label = row[0] if isinstance(row[0], str) else row[0].text
-            for column, cell in zip(table.columns[1:], row[1:], strict=False):
-                if isinstance(cell, StatView):
-                    writer.writerow(
-                        [
-                            table.title,
-                            _csv_text(label),
-                            column,
-                            num(cell.value),
-                            num(cell.low),
-                            num(cell.high),
-                            "" if cell.n is None else cell.n,
-                            cell.status,
-                            _csv_text(cell.note),
-                        ]
-                    )
-                else:
-                    writer.writerow(
-                        [table.title, _csv_text(label), column, _csv_text(cell), "", "", "", "", ""]
-                    )
-    return out.getvalue()
 
 
 PageBuilder = Callable[[Context], Page]

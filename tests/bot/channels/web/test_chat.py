@@ -13,16 +13,14 @@ from bot.channels.web.chat import (
     ChatRequest,
     ChatStatus,
     InvalidChatRequest,
-    clean_text,
     handle_chat,
     parse_audience,
     parse_request,
-    supported_language,
     web_pseudonym,
 )
 from bot.domain import Audience, Severity
-from bot.feedback.intake import Message, Outcome
-from bot.i18n import t
+from bot.feedback.intake import Message, Outcome, clean_text
+from bot.i18n import supported_language, t
 from bot.settings import Settings
 
 
@@ -77,7 +75,7 @@ def test_clean_text_strips_controls_and_surrogates_but_keeps_emoji_sequences() -
 
 
 def test_accept_language_header_gives_the_first_supported_language() -> None:
-    from bot.channels.web.chat import accepted_language
+    from bot.i18n import accepted_language
 
     assert accepted_language("fr-CA,fr;q=0.9,en;q=0.8") == "fr"
     assert accepted_language("de-DE, en-GB;q=0.7") == "en"
