@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.model import corpus as C
 from bot.model import data as D
 from bot.model import metrics as M
 from bot.scoring.groups import DEFAULT_GROUPS, EKMAN_GROUPS, GOEMOTIONS_LABELS
@@ -168,6 +169,43 @@ def eval_indomain(scorer: OnnxScorer, rows: list[D.Example]) -> dict[str, Any]:
     return res
 
 
+def eval_corpus(scorer: OnnxScorer, messages: list[C.CorpusMessage]) -> dict[str, Any]:
+    """Per language, on our corpus: sentiment macro-F1 (mixed messages left out), the
+    complaint ↔ praise flips (a negative message read positive or the reverse, over the
+    negative and positive ones), the customer-experience group top-1 (the model's first group
+    is one the labels hold) and the same on long messages."""
+    res: dict[str, Any] = {}
+    scores = scorer.score([m.text for m in messages])
+    for lang in ("fr", "en"):
+        pairs = [(m, s) for m, s in zip(messages, scores, strict=True) if m.language == lang]
+        if not pairs:
+            continue
+        rated = [(m, s) for m, s in pairs if m.sentiment != "mixed"]
+        gold = np.array([D.SENTIMENTS.index(m.sentiment) for m, _ in rated])
+        pred = np.array([D.SENTIMENTS.index(s.sentiment_label) for _, s in rated])
+        polar = [(m, s) for m, s in rated if m.sentiment in ("negative", "positive")]
+        flips = [
+            (m.sentiment, s.sentiment_label) in (("negative", "positive"), ("positive", "negative"))
+            for m, s in polar
+        ]
+        group_hit = [s.emotion_label in C.groups_of(m.emotions) for m, s in pairs]
+        long_rated = [(m, s) for m, s in rated if m.long]
+        res[lang] = {
+            "n": len(pairs),
+            "sentiment_macro_f1": round(M.macro_f1(gold, pred, 3), 4),
+            "flips": round(float(np.mean(flips)) if flips else 0.0, 4),
+            "group_top1": round(float(np.mean(group_hit)), 4),
+            "long_n": len(long_rated),
+            "long_sentiment_accuracy": round(
+                float(np.mean([m.sentiment == s.sentiment_label for m, s in long_rated]))
+                if long_rated
+                else 0.0,
+                4,
+            ),
+        }
+    return res
+
+
 def latency(model_dir: Path, runs: int = 100) -> dict[str, float]:
     """Load time and one-short-message latency (ms) on one thread."""
     t0 = time.perf_counter()
@@ -203,8 +241,10 @@ def evaluate_dir(
     threads: int = 2,
     latency: bool | None = None,
     include_xed: bool = True,
+    include_corpus: bool = True,
 ) -> dict[str, Any]:
-    """Every metric on every set found (see the module docstring)."""
+    """Every metric on every set found (see the module docstring); ``include_corpus``: our
+    corpus' dev and test splits too (:mod:`bot.model.corpus`)."""
     do_latency = latency_check if latency is None else latency
     scorer = OnnxScorer(model_dir, DEFAULT_GROUPS, threads=threads)
     scorer.load()  # a missing or malformed directory fails here, as a ScoringError
@@ -232,6 +272,11 @@ def evaluate_dir(
         rows = D.read_indomain(indomain)
         if rows:
             res["indomain-dev"] = eval_indomain(scorer, rows)
+    corpus = [m for m in C.read_corpus() if m.split in ("dev", "test")] if include_corpus else []
+    for split in ("dev", "test"):
+        chosen = [m for m in corpus if m.split == split]
+        if chosen:
+            res[f"corpus-{split}"] = eval_corpus(scorer, chosen)
     if do_latency:
         res["runtime"] = {**_latency_safe(model_dir), "size_mb": model_size(model_dir)}
     return res

@@ -34,8 +34,8 @@ from tokenizers import Tokenizer
 from torch import nn
 
 from bot.model import convert as C
+from bot.model import corpus, evaluate
 from bot.model import data as D
-from bot.model import evaluate
 from bot.model import features as F
 from bot.model import metrics as M
 from bot.model.evaluate import group_matrix
@@ -120,6 +120,9 @@ class TrainConfig:
     indomain_train: str = ""
     indomain_train_repeat: int = 1
     indomain_train_weight: float = 1.0
+    # our corpus (corpus/, bot.model.corpus): its train split, repeated per epoch (0 = unused)
+    corpus_train_repeat: int = 0
+    corpus_train_weight: float = 1.0
     neutral_en_limit: int = 3000
     xed_en_limit: int = 0  # 0 = all annotated English XED lines
     threads: int = 2
@@ -247,6 +250,9 @@ def training_sets(root: Path, cfg: TrainConfig) -> dict[str, list[D.Example]]:
         sets["indomain-train"] = D.read_indomain_train(
             Path(cfg.indomain_train), weight=cfg.indomain_train_weight
         )
+    if cfg.corpus_train_repeat:
+        train = [m for m in corpus.read_corpus() if m.split == "train"]
+        sets["corpus-train"] = corpus.training_examples(train, weight=cfg.corpus_train_weight)
     return sets
 
 
@@ -564,6 +570,7 @@ def train_top(
         "xlmt-fr-train": cfg.xlmt_fr_repeat,
         "xlmt-en-train": cfg.xlmt_en_repeat,
         "indomain-train": cfg.indomain_train_repeat,
+        "corpus-train": cfg.corpus_train_repeat,
     }
     pairs: list[tuple[int, int]] = []
     for si, name in enumerate(train_feats):

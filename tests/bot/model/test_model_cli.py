@@ -69,9 +69,16 @@ def test_eval_reports_every_set_found(tmp_path: Path, capsys: pytest.CaptureFixt
         "goemotions-dev",
         "xed-fr-projections-test",
         "indomain-dev",
+        "corpus-dev",
+        "corpus-test",
         "runtime",
     }
     assert res["xlmt-fr-val"]["n"] == 3
+    for split in ("corpus-dev", "corpus-test"):
+        for language in ("fr", "en"):
+            scores = res[split][language]
+            assert scores["n"] > 0 and 0.0 <= scores["sentiment_macro_f1"] <= 1.0
+            assert 0.0 <= scores["flips"] <= 1.0 and 0.0 <= scores["group_top1"] <= 1.0
     assert 0.0 <= res["goemotions-dev"]["macro_f1_28"] <= 1.0
     assert "macro_f1_ekman7" in res["goemotions-dev"]
     assert "split_half_f1_28" not in res["goemotions-dev"]  # 3 rows: no halves worth tuning on
