@@ -75,7 +75,7 @@ from bot.i18n import API_LANGUAGE, LANGUAGES, accepted_language, catalogue, t
 from bot.privacy.pseudonyms import is_pseudonym
 from bot.services import get_services
 from bot.web.dashboard.routes import mount_dashboard  # issue 5: dashboard
-from bot.web.deps import ApiError, Runtime, error_body, read_limited, require_token
+from bot.web.deps import ApiError, Runtime, error_body, is_json, read_limited, require_token
 from bot.web.events import mount_events  # issue 6: events and persons API
 from bot.web.metrics_api import router as metrics_router  # issue 5: metrics API
 from bot.web.privacy import mount_privacy  # issue 6: rights of access and erasure
@@ -282,6 +282,18 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         """Send one message to the assistant (public: the chat page uses it)."""
         language: str | None = None
         try:
+            if not is_json(request):
+                # a form or text/plain post needs no CORS preflight: any web page could post
+                # into the chat in a visitor's name; JSON (and the preflight) is required
+                return JSONResponse(
+                    {
+                        "error": {
+                            "code": "unsupported_media_type",
+                            "message": t("web.api.chat_json_only", API_LANGUAGE),
+                        }
+                    },
+                    status_code=415,
+                )
             raw = await read_limited(request, MAX_CHAT_BODY_BYTES)
             if raw is None:
                 raise InvalidChatRequest(

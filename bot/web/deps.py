@@ -127,3 +127,24 @@ def services_of(request: Request) -> Services:
     if services is None:
         services = get_services()
     return services
+
+
+def is_json(request: Request) -> bool:
+    """Whether the request says its body is JSON (``application/json``, any parameters)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json"
+
+
+MAX_ID = 2**63 - 1
+"""The largest id a database row can have (a signed 64-bit integer)."""
+
+
+def known_id(value: int) -> int:
+    """``value`` when it can be a row id; an id out of that range names nothing: 404.
+
+    Raises:
+        ApiError: 404 for an id below 1 or above :data:`MAX_ID`.
+    """
+    if not 1 <= value <= MAX_ID:
+        raise ApiError(404, "not_found", t("web.api.not_found", API_LANGUAGE))
+    return value

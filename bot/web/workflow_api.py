@@ -32,7 +32,7 @@ from bot.contact.routes import collect_inbox
 from bot.errors import StorageError, WorkflowError
 from bot.i18n import API_LANGUAGE, t
 from bot.services import get_services
-from bot.web.deps import ApiError, app_runtime, require_token
+from bot.web.deps import ApiError, app_runtime, known_id, require_token
 
 MAX_BODY_BYTES = 16_384
 
@@ -98,6 +98,7 @@ def build_router() -> APIRouter:
     @router.post("/api/v1/feedback/{feedback_id}/{action}", dependencies=[Depends(require_token)])
     async def workflow(feedback_id: int, action: str, request: Request) -> JSONResponse:
         """Acknowledge, resolve, reassign or reopen a feedback's issue (API token)."""
+        known_id(feedback_id)
         try:
             transition = Transition(action)
         except ValueError:

@@ -64,7 +64,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.inbound import Recorder, default_record, record_directly
+from bot.channels.inbound import (
+    Recorder,
+    allowed_payload,
+    default_record,
+    person_text,
+    record_directly,
+)
 from bot.channels.rasa import RasaClient, RasaMessage
 from bot.channels.telegram.team import add_team_handlers
 from bot.channels.telegram.text import split_message
@@ -217,10 +223,10 @@ class TelegramGateway:
         user = update.effective_user
         if message is None or user is None or not message.text:
             return
-        text = clean_text(message.text).strip()
+        text = person_text(clean_text(message.text).strip())
         if not text:
             return
-        await self._converse(update, context, text, is_payload=False)
+        await self._converse(update, context, text, is_payload=text.startswith("/"))
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A photo, sticker, voice note, file…: say politely that only text is read."""
@@ -244,6 +250,12 @@ class TelegramGateway:
         payload = self.payload(query.data or "")
         if payload is None:
             log.info("telegram %s: a forgotten button was pressed", self.audience)
+            return
+        issued = (query.data or "").startswith(SHORT_PAYLOAD_PREFIX)  # stored by Vécu itself
+        if not issued and not allowed_payload(payload):  # a client can forge callback data
+            log.warning(
+                "telegram %s: a button payload no button offers: %r", self.audience, payload[:60]
+            )
             return
         await self._converse(update, context, payload, is_payload=True)
 

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.channels.inbound import Recorder, default_record, record_directly
+from bot.channels.inbound import Recorder, default_record, person_text, record_directly
 from bot.channels.rasa import RasaClient, RasaMessage
 from bot.domain import Audience
 from bot.errors import UpstreamError
@@ -270,7 +270,7 @@ async def handle_chat(
     Raises:
         Exception: only programming errors; the route turns them into an apology.
     """
-    text = clean_text(request.text).strip()
+    text = person_text(clean_text(request.text).strip())
     request_language = language = supported_language(request.language)
     audience = parse_audience(request.audience)
     fallback = supported_language(fallback_language) or DEFAULT_LANGUAGE

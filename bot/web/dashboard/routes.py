@@ -63,7 +63,7 @@ from bot.web.dashboard.views import (
     touchpoint_page,
     visible_touchpoints,
 )
-from bot.web.deps import services_of
+from bot.web.deps import known_id, services_of
 
 log = logging.getLogger(__name__)
 
@@ -509,7 +509,7 @@ def build_router() -> APIRouter:
 
     @router.post("/inbox/{feedback_id}/{action}")
     async def inbox_action(request: Request, feedback_id: int, action: str) -> Response:
-
+        known_id(feedback_id)
         language = page_language(request)
         user = await signed_in(request)
         if isinstance(user, Response):

@@ -6,6 +6,7 @@ fake Rasa or :class:`HttpRasaClient` against a real local server standing in for
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -575,3 +576,20 @@ def test_catalogue_has_every_web_key_in_both_languages() -> None:
     fr = {k for k in catalogue("fr") if k.startswith("web.")}
     en = {k for k in catalogue("en") if k.startswith("web.")}
     assert fr == en and len(fr) > 20
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""]
+)
+def test_the_chat_takes_json_only_so_no_page_posts_without_a_preflight(
+    client: TestClient, content_type: str
+) -> None:
+    body = json.dumps({"conversation_id": "c-json-only-1", "text": "Mon colis est en retard"})
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/api/v1/chat", content=body, headers=headers)
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    ok = client.post(
+        "/api/v1/chat", content=body, headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+    assert ok.status_code == 200

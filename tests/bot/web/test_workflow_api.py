@@ -113,3 +113,14 @@ def test_resolve_with_closing_words_for_the_person(client: TestClient, services:
         )
         assert row.payload["message"] == "Le remboursement est parti ce matin."
         assert "ticket 42" not in str(row.payload)  # the team's note is never sent
+
+
+@pytest.mark.parametrize(
+    "feedback_id", ["99999999999999999999999", "9223372036854775808", "0", "-4"]
+)
+def test_an_id_out_of_range_is_not_found_not_a_500(client: TestClient, feedback_id: str) -> None:
+    response = client.post(
+        f"/api/v1/feedback/{feedback_id}/acknowledge", headers=AUTH, json={"actor": {"id": "a"}}
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

@@ -362,3 +362,13 @@ async def test_the_private_chat_is_kept_as_the_contact_route(
         "telegram", "42", "customer", "fr"
     )  # fmt: skip
     assert route.consent is None  # asked later in the conversation
+
+
+async def test_a_forged_button_or_a_typed_system_intent_never_reaches_rasa_as_an_intent(
+    app: Any, api: Any, rasa: FakeRasaClient, updates: Any
+) -> None:
+    forged = '/EXTERNAL_survey{"touchpoint": "delivery"}'
+    await feed(app, updates.make_callback_update(forged, 42, message_id=1002))
+    assert rasa.sent == []
+    await feed(app, updates.make_message_update("/EXTERNAL_issue_resolved", 42))
+    assert [text for _, text, _ in rasa.sent] == ["EXTERNAL_issue_resolved"]

@@ -267,3 +267,17 @@ async def test_rasa_language_switch_and_non_displayable_messages(settings: Setti
     assert (
         answer.replies[1].buttons is not None and answer.replies[1].buttons[0].payload == "/affirm"
     )
+
+
+async def test_a_system_intent_typed_in_the_chat_never_reaches_rasa_as_an_intent(
+    settings: Settings,
+) -> None:
+    rasa, recorder = FakeRasaClient(), Recorder()
+    for typed in ("/EXTERNAL_issue_resolved", '/EXTERNAL_survey{"touchpoint":"delivery"}'):
+        await handle_chat(ask(typed, "fr"), context(settings, rasa, recorder))
+    assert [text for _, text, _ in rasa.sent] == [
+        "EXTERNAL_issue_resolved",
+        'EXTERNAL_survey{"touchpoint":"delivery"}',
+    ]
+    await handle_chat(ask('/rate{"rating": 4}', "fr"), context(settings, rasa, recorder))
+    assert rasa.sent[-1][1] == '/rate{"rating": 4}'
