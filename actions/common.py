@@ -120,6 +120,26 @@ def latest_text(tracker: Tracker) -> str:
     return "" if text.startswith("/") else text
 
 
+def _metadata_of(tracker: Tracker, text: Any) -> Mapping[str, Any]:
+    """The channel's metadata of the (latest) user message whose own words ``text`` is."""
+    if not isinstance(text, str) or not text or text.startswith("/"):
+        return {}
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and event.get("text") == text:
+            metadata = event.get("metadata") or (event.get("parse_data") or {}).get("metadata")
+            return metadata if isinstance(metadata, Mapping) else {}
+    return {}
+
+
+def original_length_of(tracker: Tracker, text: Any) -> int | None:
+    """How long the person's message was before the channel cut it to ``text`` (the web
+    chat's ``original_length``), else ``None``: the record says it was truncated."""
+    found = _metadata_of(tracker, text).get("original_length")
+    if isinstance(found, int) and not isinstance(found, bool) and found > len(text):
+        return found
+    return None
+
+
 def message_id_of(tracker: Tracker, text: Any) -> str | None:
     """The channel's id of the (latest) user message whose own words ``text`` is.
 
@@ -128,14 +148,8 @@ def message_id_of(tracker: Tracker, text: Any) -> str | None:
     finds the id of the message that carried it. ``None`` when no message of the tracker
     has these words, or when the channel gave no id.
     """
-    if not isinstance(text, str) or not text or text.startswith("/"):
-        return None
-    for event in reversed(tracker.events):
-        if event.get("event") == "user" and event.get("text") == text:
-            metadata = event.get("metadata") or (event.get("parse_data") or {}).get("metadata")
-            found = metadata.get("message_id") if isinstance(metadata, Mapping) else None
-            return found if isinstance(found, str) and found else None
-    return None
+    found = _metadata_of(tracker, text).get("message_id")
+    return found if isinstance(found, str) and found else None
 
 
 def latest_intent(tracker: Tracker) -> str | None:

@@ -33,6 +33,7 @@ from actions.common import (
     latest_intent,
     latest_text,
     message_id_of,
+    original_length_of,
     team_label,
 )
 from bot.domain import Kind
@@ -142,6 +143,7 @@ class ActionRecordFeedback(Action):
             conversation_id=ctx.conversation_id,
             text=text,
             message_id=message_id_of(tracker, text),
+            original_length=original_length_of(tracker, text),
             language=ctx.language,
             audience=ctx.audience,
             channel=ctx.channel,

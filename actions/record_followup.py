@@ -26,6 +26,7 @@ from actions.common import (
     latest_intent,
     latest_text,
     message_id_of,
+    original_length_of,
 )
 from bot.domain import Kind
 from bot.errors import VecuError
@@ -56,6 +57,7 @@ class ActionRecordFollowup(Action):
             conversation_id=ctx.conversation_id,
             text=text,
             message_id=message_id_of(tracker, text),
+            original_length=original_length_of(tracker, text),
             language=ctx.language,
             audience=ctx.audience,
             channel=ctx.channel,

@@ -29,6 +29,7 @@ from actions.common import (
     latest_entity,
     latest_text,
     message_id_of,
+    original_length_of,
 )
 from bot.domain import Audience, Kind, RatingScale
 from bot.errors import VecuError
@@ -99,7 +100,11 @@ class ActionRecordPulse(Action):
         main, engagement = pulse_messages(
             ctx, text, enps, engagement_rating, latest_entity(tracker, TOUCHPOINT)
         )
-        main = replace(main, message_id=message_id_of(tracker, text))
+        main = replace(
+            main,
+            message_id=message_id_of(tracker, text),
+            original_length=original_length_of(tracker, text),
+        )
         try:
             await asyncio.to_thread(_record_pulse, main, engagement)
         except VecuError:

@@ -27,6 +27,7 @@ from actions.common import (
     latest_intent,
     latest_text,
     message_id_of,
+    original_length_of,
 )
 from actions.record_feedback import record_and_reply
 from bot.domain import Kind
@@ -60,6 +61,7 @@ class ActionUnclearMessage(Action):
             conversation_id=ctx.conversation_id,
             text=text,
             message_id=message_id_of(tracker, text),
+            original_length=original_length_of(tracker, text),
             language=ctx.language,
             audience=ctx.audience,
             channel=ctx.channel,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -30,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.contact import ledger
 from bot.errors import VecuError
 from bot.i18n import supported_language
+from bot.limits import MAX_JSON_DEPTH, TooDeep, load_json
 from bot.privacy.persons import IdentityRef, resolve
 from bot.privacy.pseudonyms import secret_key
 from bot.services import Services, get_services
@@ -145,7 +145,9 @@ def parse_event(raw: bytes, services: Services) -> EventIn:
         InvalidEvent: with one readable problem per field.
     """
     try:
-        body = json.loads(raw)
+        body = load_json(raw)
+    except TooDeep:
+        raise InvalidEvent([f"the body is nested deeper than {MAX_JSON_DEPTH} levels"]) from None
     except (ValueError, UnicodeDecodeError):
         raise InvalidEvent(["the body is not JSON"]) from None
     if not isinstance(body, dict):

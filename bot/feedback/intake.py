@@ -71,6 +71,9 @@ class Message:
             Telegram message id), unique with the conversation: recording the same message
             twice (the web app's fallback, then a late Rasa) returns the first record.
             ``None`` when ``text`` is not one message's own words.
+        original_length: how long the person's message was when the channel already cut
+            ``text`` (the web chat sends Rasa at most the configured limit): the record says
+            it was truncated, and from what length.
     """
 
     conversation_id: str
@@ -88,6 +91,7 @@ class Message:
     member_team: str | None = None
     mentions: tuple[str, ...] = ()
     message_id: str | None = None
+    original_length: int | None = None
 
 
 ABOUT_CUSTOMER_TOUCHPOINT = frozenset({Kind.EXPECTATION, Kind.PROPOSED, Kind.MIRROR})
@@ -296,6 +300,8 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
     text, original_length, truncated = cut_text(
         message.text or "", services.settings.max_text_length
     )
+    if message.original_length is not None and message.original_length > original_length:
+        original_length, truncated = message.original_length, True  # the channel cut it
     audience = Audience(message.audience)
     kind = Kind(message.kind)
     scale = RatingScale(message.scale) if message.scale else None

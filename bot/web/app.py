@@ -72,6 +72,7 @@ from bot.channels.web.chat import (
 from bot.errors import StorageError
 from bot.feedback.query import FeedbackView, query
 from bot.i18n import API_LANGUAGE, LANGUAGES, accepted_language, catalogue, t
+from bot.limits import MAX_JSON_DEPTH, TooDeep, load_json
 from bot.privacy.pseudonyms import is_pseudonym
 from bot.services import get_services
 from bot.web.dashboard.routes import mount_dashboard  # issue 5: dashboard
@@ -300,7 +301,11 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
                     t("web.api.chat_too_large", API_LANGUAGE, max=MAX_CHAT_BODY_BYTES), "fr"
                 )
             try:
-                body = json.loads(raw)
+                body = load_json(raw)
+            except TooDeep:
+                raise InvalidChatRequest(
+                    t("web.api.too_deep", API_LANGUAGE, max=MAX_JSON_DEPTH), "fr"
+                ) from None
             except (ValueError, UnicodeDecodeError):
                 raise InvalidChatRequest(t("web.api.chat_not_json", API_LANGUAGE), "fr") from None
             if isinstance(body, dict) and isinstance(body.get("language"), str):

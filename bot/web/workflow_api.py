@@ -18,7 +18,6 @@ inbox, which the public chat page polls):
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -31,6 +30,7 @@ from bot.channels.web.chat import web_pseudonym
 from bot.contact.routes import collect_inbox
 from bot.errors import StorageError, WorkflowError
 from bot.i18n import API_LANGUAGE, t
+from bot.limits import MAX_JSON_DEPTH, TooDeep, load_json
 from bot.services import get_services
 from bot.web.deps import ApiError, app_runtime, known_id, require_token
 
@@ -83,7 +83,10 @@ async def _body(request: Request) -> dict[str, Any]:
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(400, "invalid_request", t("web.api.bad_request", API_LANGUAGE))
     try:
-        body = json.loads(raw)
+        body = load_json(raw)
+    except TooDeep:
+        message = t("web.api.too_deep", API_LANGUAGE, max=MAX_JSON_DEPTH)
+        raise ApiError(400, "invalid_request", message) from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "invalid_request", t("web.api.chat_not_json", API_LANGUAGE)) from None
     if not isinstance(body, dict):

@@ -39,16 +39,26 @@ def make_tracker(
     sender: str = "p_0123456789abcdef",
     message_id: str | None = None,
     earlier: Sequence[tuple[str, str]] = (),
+    metadata: Mapping[str, Any] | None = None,
 ) -> Tracker:
     """A tracker whose latest user message is ``text`` (with ``intent`` and ``entities``).
 
     ``message_id`` is the id the channel gave that message (metadata); ``earlier`` are
-    ``(text, message_id)`` user messages before it.
+    ``(text, message_id)`` user messages before it; ``metadata`` is the rest of the channel's
+    metadata of the latest message (``original_length``…).
     """
-    metadata = {"message_id": message_id} if message_id else {}
+    extra = dict(metadata or {})
+    metadata = {**extra, **({"message_id": message_id} if message_id else {})}
     users = [*earlier, (text, message_id or "")] if text else list(earlier)
     events = [
-        {"event": "user", "text": said, "metadata": {"message_id": said_id} if said_id else {}}
+        {
+            "event": "user",
+            "text": said,
+            "metadata": {
+                **(extra if said == text else {}),
+                **({"message_id": said_id} if said_id else {}),
+            },
+        }
         for said, said_id in users
     ]
     return Tracker(

@@ -251,3 +251,18 @@ async def test_a_message_the_web_app_already_recorded_is_not_stored_again(
     assert responses(dispatcher) == ["utter_feedback_negative"]
     await _run(text, intent="complain", slots={"language": "fr"}, message_id="web-msg-0002")
     assert len(query(conversation_id="p_0123456789abcdef")) == 2  # another message, same words
+
+
+async def test_a_message_the_channel_cut_is_stored_as_truncated_with_its_real_length(
+    services: Services,
+) -> None:
+    services.scorer = ANGRY
+    limit = services.settings.max_text_length
+    text = ("Mon colis est arrivé écrasé. " * 5000)[:limit]
+    tracker = make_tracker(
+        text, intent="complain", metadata={"truncated": True, "original_length": 124_000}
+    )
+    await ActionRecordFeedback().run(CollectingDispatcher(), tracker, {})
+    [stored] = query(conversation_id="p_0123456789abcdef")
+    assert stored.truncated is True and stored.original_length == 124_000
+    assert len(stored.text) <= limit

@@ -593,3 +593,12 @@ def test_the_chat_takes_json_only_so_no_page_posts_without_a_preflight(
         "/api/v1/chat", content=body, headers={"Content-Type": "application/json; charset=utf-8"}
     )
     assert ok.status_code == 200
+
+
+def test_a_chat_body_nested_fifty_thousand_deep_is_a_clear_400(client: TestClient) -> None:
+    raw = '{"conversation_id": "c-deep-1", "text": "x", "more": ' + "[" * 50_000 + "]" * 50_000
+    response = client.post(
+        "/api/v1/chat", content=raw + "}", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "nested deeper than" in response.json()["error"]["message"]

@@ -183,3 +183,10 @@ def test_employees_are_shown_pseudonymously(client: TestClient) -> None:
     text = json.dumps(view)
     assert "EMP-42" not in text and "9001" not in text and "Purolator" not in text
     assert all(i["pseudonym"].startswith("p_") for i in view["identities"])
+
+
+def test_a_body_nested_twenty_thousand_deep_is_a_422_not_a_500(client: TestClient) -> None:
+    raw = ('{"a":' * 20_000 + "1" + "}" * 20_000).encode()
+    answer = post(client, raw)
+    assert answer.status_code == 422
+    assert "nested deeper than" in answer.json()["error"]["message"]

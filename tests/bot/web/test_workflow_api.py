@@ -124,3 +124,14 @@ def test_an_id_out_of_range_is_not_found_not_a_500(client: TestClient, feedback_
     )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_workflow_body_nested_too_deep_is_a_400(client: TestClient) -> None:
+    raw = '{"actor": ' + "[" * 5_000 + "]" * 5_000 + "}"
+    response = client.post(
+        "/api/v1/feedback/1/acknowledge",
+        content=raw,
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "nested deeper than" in response.json()["error"]["message"]
