@@ -60,8 +60,15 @@ class SharedState(Protocol):
         """``True`` when ``key`` was not seen in the last ``ttl_s`` seconds (and mark it)."""
         ...
 
-    def add_event(self, key: str, at: float, window_s: float) -> None:
-        """Log one event at ``at`` (seconds) under ``key``, kept for ``window_s``."""
+    def add_event(self, key: str, at: float, window_s: float) -> int:
+        """Log one event at ``at`` (seconds) under ``key``, kept for ``window_s``; how many
+        events ``key`` has in the window, this one included, counted in the same atomic step
+        (two replicas adding at once each see the other's event)."""
+        ...
+
+    def drop_event(self, key: str, at: float) -> None:
+        """Take back the event logged at ``at`` under ``key`` (an attempt that turned out
+        not to count)."""
         ...
 
     def events(self, key: str, now: float, window_s: float) -> list[float]:
@@ -129,7 +136,7 @@ class MemoryState:
             self._keep(key, ttl_s)
             return True
 
-    def add_event(self, key: str, at: float, window_s: float) -> None:
+    def add_event(self, key: str, at: float, window_s: float) -> int:
         with self._mutex:
             times = self._events.get(key) if self._alive(key) else None
             if times is None:
@@ -138,6 +145,13 @@ class MemoryState:
             while times and at - times[0] >= window_s:
                 times.popleft()
             self._keep(key, window_s)
+            return len(times)
+
+    def drop_event(self, key: str, at: float) -> None:
+        with self._mutex:
+            times = self._events.get(key) if self._alive(key) else None
+            if times is not None and at in times:
+                times.remove(at)
 
     def events(self, key: str, now: float, window_s: float) -> list[float]:
         with self._mutex:
@@ -242,16 +256,24 @@ class RedisState:
             self._warn("first", exc)
             return True
 
-    def add_event(self, key: str, at: float, window_s: float) -> None:
+    def add_event(self, key: str, at: float, window_s: float) -> int:
         name = self.prefix + key
         try:
-            with self.client.pipeline(transaction=True) as pipe:
+            with self.client.pipeline(transaction=True) as pipe:  # MULTI/EXEC: one step
                 pipe.zadd(name, {f"{at!r}:{secrets.token_hex(4)}": at})
                 pipe.zremrangebyscore(name, "-inf", f"({at - window_s!r}")
                 pipe.pexpire(name, self._ms(window_s))
-                pipe.execute()
+                pipe.zcard(name)
+                return int(pipe.execute()[-1])
         except self._errors as exc:
             self._warn("add_event", exc)
+            return 0
+
+    def drop_event(self, key: str, at: float) -> None:
+        try:
+            self.client.zremrangebyscore(self.prefix + key, repr(at), repr(at))
+        except self._errors as exc:
+            self._warn("drop_event", exc)
 
     def events(self, key: str, now: float, window_s: float) -> list[float]:
         try:

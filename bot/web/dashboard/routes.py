@@ -311,7 +311,7 @@ def build_router() -> APIRouter:
         )
         config.throttle = throttle
         keys = (client_key(request), "email:" + email.strip().lower())
-        wait = throttle.wait_s(*keys)
+        wait, attempt = throttle.attempt(*keys)  # counted before the password is checked
         if wait > 0:
             return again("dashboard.login.throttled", 429, minutes=max(1, round(wait / 60)))
 
@@ -322,15 +322,14 @@ def build_router() -> APIRouter:
         except Exception as exc:  # never a 500 on the login page
             log.error("login failed on the database: %s", type(exc).__name__)
             return again("dashboard.error.unavailable", 503)
-        if user is None:
-            throttle.failed(*keys)
+        if user is None:  # the attempt already counts as a failure
             delay = config.failure_delay_s
             if delay is None:
                 delay = services.settings.dashboard_login_failure_delay_s
             if delay:
                 await asyncio.sleep(delay)
             return again("dashboard.login.wrong", 401)
-        throttle.succeeded(keys[1])
+        throttle.succeeded(keys[1], at=attempt, shared=keys[:1])
         start_session(request, user_id=user.id, key=user.session_key, now=services.clock())
         return RedirectResponse(target, status_code=303)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -140,15 +140,33 @@ class LoginThrottle:
         ]
         return max(waits, default=0.0)
 
+    def attempt(self, *keys: str) -> tuple[float, float]:
+        """Count one attempt for each key **before** the password is checked, atomically
+        (concurrent attempts each take their turn: none sees a count that misses another),
+        and say how long to wait.
+
+        Returns:
+            ``(wait_s, at)``: ``wait_s`` > 0 refuses this attempt (it still counts, as a
+            failure would); ``at`` names it for :meth:`succeeded`.
+        """
+        now = self.clock().timestamp()
+        over = [key for key in keys if self.store.add_event(self._key(key), now, self.window_s)
+                > self.max_failures]  # fmt: skip
+        return (max(self.wait_s(*over), 1.0) if over else 0.0), now
+
     def failed(self, *keys: str) -> None:
         """Record one failure for each key."""
         now = self.clock().timestamp()
         for key in keys:
             self.store.add_event(self._key(key), now, self.window_s)
 
-    def succeeded(self, *keys: str) -> None:
-        """Forget the failures of these keys."""
+    def succeeded(self, *keys: str, at: float | None = None, shared: Sequence[str] = ()) -> None:
+        """Forget the failures of these keys; take back the successful attempt ``at`` from the
+        ``shared`` keys (a client address many people log in from keeps its failures)."""
         self.store.forget(*(self._key(key) for key in keys))
+        if at is not None:
+            for key in shared:
+                self.store.drop_event(self._key(key), at)
 
 
 def client_key(request: Request) -> str:

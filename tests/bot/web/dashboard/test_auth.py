@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from dashboard_helpers import ADMIN, CHEAP, MANAGER, TOKEN, csrf_of, dashboard_settings, login
 from fastapi.testclient import TestClient
 
@@ -169,3 +178,72 @@ def test_two_web_replicas_count_failed_logins_together(services: Services) -> No
     finally:
         for key in server.scan_iter("vecu:login-failures:*"):
             server.delete(key)
+
+
+@contextlib.contextmanager
+def _live(app: Any) -> Iterator[str]:
+    """``app`` under uvicorn on a free local port (real sockets, real concurrency)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+@pytest.mark.parametrize("store", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_thirty_parallel_guesses_get_no_more_tries_than_five_in_sequence(
+    services: Services, store: str
+) -> None:
+    """29 wrong passwords and the right one, all at once: the count is taken atomically
+    before any password is checked, so at most five reach the check; the rest wait (429)."""
+    import dataclasses
+
+    settings_update: dict[str, Any] = {"dashboard_login_failure_delay_s": 0.2}
+    if store == "redis":
+        import redis
+
+        url = "redis://127.0.0.1:6379/15"
+        try:
+            server = redis.Redis.from_url(url, socket_connect_timeout=1)
+            server.ping()
+        except (redis.RedisError, OSError):
+            pytest.skip("no Redis at 127.0.0.1:6379")
+        for key in server.scan_iter("vecu:login-failures:*"):
+            server.delete(key)
+        settings_update["redis_url"] = url
+    shared = dataclasses.replace(
+        services, settings=services.settings.model_copy(update=settings_update)
+    )
+    app = create_app(services=shared)
+    app.state.dashboard.cost = CHEAP
+    passwords = ["guessing wrong"] * 29 + [ADMIN[1]]
+    with _live(app) as base:
+        clients = [httpx.Client(base_url=base, timeout=60) for _ in passwords]
+        forms = []
+        for client, password in zip(clients, passwords, strict=True):
+            token = csrf_of(client.get("/dashboard/login").text)
+            forms.append({"email": ADMIN[0], "password": password, "csrf_token": token})
+        start = threading.Barrier(len(clients))
+
+        def attempt(n: int) -> int:
+            start.wait()
+            return clients[n].post("/dashboard/login", data=forms[n]).status_code
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            statuses = list(pool.map(attempt, range(len(clients))))
+        for client in clients:
+            client.close()
+    checked = [s for s in statuses if s in (401, 303)]
+    assert len(checked) <= 5, statuses
+    assert statuses.count(429) >= len(statuses) - 5, statuses
+    assert set(statuses) <= {401, 303, 429}
