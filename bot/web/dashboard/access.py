@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from bot.i18n import API_LANGUAGE, t
+from bot.storage.shared import SharedState, shared_state
 from bot.web.dashboard.security import SessionExpired, end_session, session_claims
 from bot.web.dashboard.users import get_user
 from bot.web.deps import ApiError, require_token, services_of
@@ -20,6 +21,28 @@ from bot.web.deps import ApiError, require_token, services_of
 if TYPE_CHECKING:
     from bot.services import Services
     from bot.web.dashboard.users import User
+
+
+ENDED_PREFIX = "session-ended:"
+"""Shared-state key of a session logged out (its cookie may have been copied before)."""
+
+
+def _ended_sessions(request: Request, services: Services) -> SharedState:
+    store: SharedState | None = getattr(request.app.state, "ended_sessions", None)
+    if store is None:
+        store = request.app.state.ended_sessions = shared_state(services.settings)
+    return store
+
+
+def log_out(request: Request, services: Services) -> None:
+    """End this session for good: its id is remembered as ended (in Redis for every replica
+    when ``VECU_REDIS_URL`` is set) until it would have expired anyway, so a copy of the
+    cookie taken before the logout opens nothing after it."""
+    sid = request.session.get("sid")
+    if isinstance(sid, str) and sid:
+        ttl = services.settings.dashboard_session_max_age_s + 300
+        _ended_sessions(request, services).put(ENDED_PREFIX + sid, "1", ttl)
+    end_session(request)
 
 
 def current_user(request: Request, services: Services) -> User | None:
@@ -36,6 +59,10 @@ def current_user(request: Request, services: Services) -> User | None:
         max_age_s=services.settings.dashboard_session_max_age_s,
     )
     if claims is None:
+        return None
+    sid = request.session.get("sid")
+    if not isinstance(sid, str) or _ended_sessions(request, services).get(ENDED_PREFIX + sid):
+        end_session(request)  # logged out (a copied cookie) or from before session ids
         return None
 
     user = get_user(claims[0], services=services)

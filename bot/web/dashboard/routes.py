@@ -35,7 +35,7 @@ from bot.alerts.workflow import Actor, Transition, apply, current
 from bot.errors import StorageError, VecuError, WorkflowError
 from bot.i18n import LANGUAGES
 from bot.storage.shared import shared_state
-from bot.web.dashboard.access import current_user
+from bot.web.dashboard.access import current_user, log_out
 from bot.web.dashboard.export import page_csv
 from bot.web.dashboard.figures import Page
 from bot.web.dashboard.filters import FilterState, Forbidden, Words, analytics_filters, read_filters
@@ -48,7 +48,6 @@ from bot.web.dashboard.security import (
     client_key,
     csrf_ok,
     csrf_token,
-    end_session,
     page_language,
     safe_next,
     session_key,
@@ -337,7 +336,7 @@ def build_router() -> APIRouter:
     async def logout(request: Request) -> Response:
         form = await _read_form(request) or {}
         if csrf_ok(request, form):
-            end_session(request)
+            log_out(request, services_of(request))
         return RedirectResponse(PREFIX + "/login", status_code=303)
 
     # ---- pages ----------------------------------------------------------------------------

@@ -67,7 +67,9 @@ def start_session(request: Request, *, user_id: int, key: str, now: datetime) ->
     """Log a user in: a fresh session (new CSRF token), keeping the chosen language."""
     language = request.session.get("lang")
     request.session.clear()
-    request.session.update({"uid": user_id, "key": key, "at": int(now.timestamp())})
+    request.session.update(
+        {"uid": user_id, "key": key, "at": int(now.timestamp()), "sid": secrets.token_urlsafe(16)}
+    )
     if language in LANGUAGES:
         request.session["lang"] = language
     csrf_token(request)

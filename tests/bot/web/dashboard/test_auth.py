@@ -247,3 +247,18 @@ def test_thirty_parallel_guesses_get_no_more_tries_than_five_in_sequence(
     assert len(checked) <= 5, statuses
     assert statuses.count(429) >= len(statuses) - 5, statuses
     assert set(statuses) <= {401, 303, 429}
+
+
+def test_a_cookie_copied_before_logout_opens_nothing_after_it(client: TestClient) -> None:
+    assert login(client, *ADMIN).status_code == 303
+    copied = dict(client.cookies)
+    assert client.get("/dashboard/inbox", follow_redirects=False).status_code == 200
+    page = client.get("/dashboard/")
+    client.post("/dashboard/logout", data={"csrf_token": csrf_of(page.text)})
+    client.cookies.clear()
+    for name, value in copied.items():
+        client.cookies.set(name, value)
+    stolen = client.get("/dashboard/inbox", follow_redirects=False)
+    assert stolen.status_code == 303 and "/dashboard/login" in stolen.headers["location"]
+    assert login(client, *ADMIN).status_code == 303  # a new login opens a new session
+    assert client.get("/dashboard/inbox", follow_redirects=False).status_code == 200
