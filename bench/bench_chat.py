@@ -20,18 +20,31 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_RASA_URL = os.environ.get("RASA_URL", "http://127.0.0.1:5005")
+
+
+def api_token() -> str:
+    """``VECU_API_TOKEN`` from the environment, else from ``./.env`` (employees' messages are
+    sent as a trusted integration: the public chat takes them only with a link or the token)."""
+    found = (
+        re.search(r"^VECU_API_TOKEN=(.*)$", Path(".env").read_text(), re.M)
+        if Path(".env").exists()
+        else None
+    )
+    return os.environ.get("VECU_API_TOKEN") or (found.group(1).strip() if found else "")
 
 
 def rate(n: int) -> str:
@@ -195,6 +208,7 @@ def run(client: httpx.Client, *, base_url: str, count: int, rasa: bool = False) 
     timings: list[float] = []
     errors: Counter[str] = Counter()
     languages: Counter[str] = Counter()
+    token = api_token()
     for turn in turns(count):
         languages[turn.language] += 1
         if rasa:
@@ -211,7 +225,8 @@ def run(client: httpx.Client, *, base_url: str, count: int, rasa: bool = False) 
             body = asdict(turn)
         start = time.perf_counter()
         try:
-            response = client.post(url, json=body)
+            headers = {"Authorization": f"Bearer {token}"} if token and not rasa else {}
+            response = client.post(url, json=body, headers=headers)
             elapsed = (time.perf_counter() - start) * 1000
             problem = _check_rasa(response) if rasa else _check_web(response)
         except (httpx.HTTPError, ValueError) as exc:

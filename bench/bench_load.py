@@ -22,6 +22,7 @@ import asyncio
 import json
 import math
 import os
+import re
 import sys
 import time
 import uuid
@@ -66,6 +67,17 @@ class RateResult:
     cpu: dict[str, float] = field(default_factory=dict)
     processes: dict[str, int] = field(default_factory=dict)
     rss_mb: dict[str, float] = field(default_factory=dict)
+
+
+def api_token() -> str:
+    """``VECU_API_TOKEN`` from the environment, else from ``./.env`` (employees' messages are
+    sent as a trusted integration: the public chat takes them only with a link or the token)."""
+    found = (
+        re.search(r"^VECU_API_TOKEN=(.*)$", Path(".env").read_text(), re.M)
+        if Path(".env").exists()
+        else None
+    )
+    return os.environ.get("VECU_API_TOKEN") or (found.group(1).strip() if found else "")
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -131,6 +143,7 @@ async def _conversation(
                 f"{url}/api/v1/chat",
                 json={"conversation_id": conversation, "text": text, "language": language,
                       "audience": audience},
+                headers={"Authorization": f"Bearer {api_token()}"},
                 timeout=timeout,
             )  # fmt: skip
             good = response.status_code == 200 and response.json().get("status") in ("ok", "empty")

@@ -51,6 +51,7 @@ from bot.channels.rasa import HttpRasaClient
 from bot.channels.telegram.polling import poll
 from bot.channels.telegram.webhook import register_webhooks
 from bot.cli import demo as demo_cli
+from bot.cli import employees as employees_cli
 from bot.cli import privacy as privacy_cli
 from bot.cli import users as users_cli
 from bot.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, cli_language, say
@@ -286,7 +287,9 @@ try:
 except ImportError:  # pragma: no cover - the model tools need the optional train extra (torch)
     model_cli = None  # type: ignore[assignment]
 
-COMMANDS: tuple[Any, ...] = (privacy_cli, users_cli, demo_cli) + ((model_cli,) if model_cli else ())
+COMMANDS: tuple[Any, ...] = (privacy_cli, users_cli, demo_cli, employees_cli) + (
+    (model_cli,) if model_cli else ()
+)
 """The command groups that add themselves to ``vecu`` (each module's ``register``)."""
 
 

@@ -57,26 +57,45 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot import __version__
 from bot.channels.installed import CHANNELS
 from bot.channels.rasa import RasaClient
+from bot.channels.web import links
 from bot.channels.web.chat import (
     ChatContext,
     ChatRequest,
     ChatResponse,
     ChatStatus,
     InvalidChatRequest,
+    Reply,
     error_response,
     handle_chat,
+    parse_audience,
     parse_request,
     web_pseudonym,
     with_request_id,
 )
+from bot.domain import Audience
 from bot.errors import StorageError
 from bot.feedback.query import FeedbackView, query
-from bot.i18n import API_LANGUAGE, LANGUAGES, accepted_language, catalogue, t
+from bot.i18n import (
+    API_LANGUAGE,
+    LANGUAGES,
+    accepted_language,
+    catalogue,
+    supported_language,
+    t,
+)
 from bot.limits import MAX_JSON_DEPTH, TooDeep, load_json
 from bot.privacy.pseudonyms import is_pseudonym
 from bot.services import get_services
 from bot.web.dashboard.routes import mount_dashboard  # issue 5: dashboard
-from bot.web.deps import ApiError, Runtime, error_body, is_json, read_limited, require_token
+from bot.web.deps import (
+    ApiError,
+    Runtime,
+    error_body,
+    has_token,
+    is_json,
+    read_limited,
+    require_token,
+)
 from bot.web.events import mount_events  # issue 6: events and persons API
 from bot.web.metrics_api import router as metrics_router  # issue 5: metrics API
 from bot.web.privacy import mount_privacy  # issue 6: rights of access and erasure
@@ -311,6 +330,21 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
             if isinstance(body, dict) and isinstance(body.get("language"), str):
                 language = body["language"]
             chat_request = with_request_id(parse_request(body), request.headers.get("x-request-id"))
+            if parse_audience(chat_request.audience) is Audience.EMPLOYEE and not (
+                has_token(request)
+                or links.verify(runtime.settings().secret_key, chat_request.employee_link)
+            ):
+                # the public chat is the customers' door: an employee comes through a link
+                # Vécu issued (vecu employees link) or a trusted integration's API token
+                said = supported_language(chat_request.language) or accepted_language(
+                    request.headers.get("accept-language")
+                )
+                refusal = error_response(said, ChatStatus.INVALID)
+                refusal.replies = [Reply(text=t("web.chat.employee_link", refusal.language))]
+                body = refusal.model_dump(mode="json", exclude_none=True)
+                message = t("web.api.employee_link", API_LANGUAGE)
+                body["error"] = {"code": "employee_link_required", "message": message}
+                return JSONResponse(body, status_code=403)
             ctx = ChatContext(
                 rasa=runtime.rasa(), settings=runtime.settings(), services=runtime.services
             )

@@ -78,6 +78,21 @@ def app_runtime(request: Request) -> Runtime:
     return runtime
 
 
+def has_token(request: Request) -> bool:
+    """Whether the request carries ``Authorization: Bearer <VECU_API_TOKEN>`` (constant-time;
+    an empty or placeholder configured token accepts nobody)."""
+    configured = app_runtime(request).settings().api_token
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    usable = bool(configured) and configured != PLACEHOLDER
+    if not usable:
+        log.warning("VECU_API_TOKEN is not set: the JSON API refuses every request")
+    return (
+        scheme.lower() == "bearer"
+        and usable
+        and hmac.compare_digest(given.strip().encode(), configured.encode())
+    )
+
+
 def require_token(request: Request) -> None:
     """Dependency: the request carries ``Authorization: Bearer <VECU_API_TOKEN>``.
 
@@ -87,17 +102,7 @@ def require_token(request: Request) -> None:
     Raises:
         ApiError: 401 with ``WWW-Authenticate: Bearer``.
     """
-    configured = app_runtime(request).settings().api_token
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    usable = bool(configured) and configured != PLACEHOLDER
-    if not usable:
-        log.warning("VECU_API_TOKEN is not set: the JSON API refuses every request")
-    ok = (
-        scheme.lower() == "bearer"
-        and usable
-        and hmac.compare_digest(given.strip().encode(), configured.encode())
-    )
-    if not ok:
+    if not has_token(request):
         raise ApiError(
             401,
             "unauthorized",

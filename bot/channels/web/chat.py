@@ -112,6 +112,7 @@ class ChatRequest(BaseModel):
     language: str | None = None
     audience: str | None = None
     message_id: str | None = None
+    employee_link: str | None = None
 
     @field_validator("conversation_id", mode="before")
     @classmethod
@@ -133,7 +134,7 @@ class ChatRequest(BaseModel):
             return value
         return ""  # lists, objects…: treated as an empty message, answered as such
 
-    @field_validator("language", "audience", mode="before")
+    @field_validator("language", "audience", "employee_link", mode="before")
     @classmethod
     def _optional_str(cls, value: Any) -> str | None:
         return value if isinstance(value, str) else None

@@ -9,6 +9,8 @@
 
   var params = new URLSearchParams(window.location.search);
   var audience = params.get("audience") === "employee" ? "employee" : "customer";
+  // an employee comes through a link Vécu issued (vecu employees link): ?audience=employee&link=…
+  var employeeLink = params.get("link") || "";
   var labels = { fr: {}, en: {} };
   var language = pickLanguage();
   var busy = false;
@@ -138,6 +140,7 @@
     // The language is sent once known (toggle, or the server's answer): before that, the
     // server detects it from the text (then the browser's Accept-Language, then French).
     var body = { conversation_id: conversationId(), text: message, audience: audience };
+    if (audience === "employee" && employeeLink) { body.employee_link = employeeLink; }
     if (sessionStorage.getItem(STORE_LANG)) { body.language = language; }
     return body;
   }

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.channels.rasa import FakeRasaClient, HttpRasaClient
+from bot.channels.web import links
 from bot.channels.web.chat import web_pseudonym
 from bot.domain import Audience
 from bot.feedback.intake import Message, record
@@ -213,10 +214,11 @@ def test_bad_input_with_rasa_up_reaches_rasa_safely(
 
 
 def test_unknown_audience_is_customer_and_employee_is_kept(
-    client: TestClient, rasa: FakeRasaClient
+    client: TestClient, rasa: FakeRasaClient, web_settings: Any
 ) -> None:
     chat(client, "bonjour", "fr", audience="martian")
-    chat(client, "bonjour", "fr", audience="employee")
+    link = links.issue(web_settings.secret_key, campaign="q4", days=1)
+    chat(client, "bonjour", "fr", audience="employee", employee_link=link)
     assert [m["audience"] for _, _, m in rasa.sent] == ["customer", "employee"]
 
 
@@ -602,3 +604,25 @@ def test_a_chat_body_nested_fifty_thousand_deep_is_a_clear_400(client: TestClien
     )
     assert response.status_code == 400
     assert "nested deeper than" in response.json()["error"]["message"]
+
+
+def test_the_public_chat_refuses_the_employee_audience_without_a_link(
+    client: TestClient, rasa: FakeRasaClient, web_settings: Any
+) -> None:
+    body = {"conversation_id": "emp-1", "text": "Mon gérant me crie après", "audience": "employee"}
+    refused = client.post("/api/v1/chat", json={**body, "language": "fr"})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "employee_link_required"
+    assert "réservé à la clientèle" in refused.json()["replies"][0]["text"]
+    forged = client.post("/api/v1/chat", json={**body, "employee_link": "forged.link.value"})
+    assert forged.status_code == 403
+    assert rasa.sent == []  # nothing reached Rasa, nothing was stored as an employee's
+
+    link = links.issue(web_settings.secret_key, campaign="pulse-q4", days=7)
+    opened = client.post("/api/v1/chat", json={**body, "employee_link": link})
+    assert opened.status_code == 200
+    by_token = client.post("/api/v1/chat", json=body, headers=AUTH)  # a trusted integration
+    assert by_token.status_code == 200
+    assert [metadata["audience"] for _, _, metadata in rasa.sent] == ["employee", "employee"]
+    customer = client.post("/api/v1/chat", json={**body, "audience": "customer"})
+    assert customer.status_code == 200

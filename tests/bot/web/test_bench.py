@@ -37,7 +37,10 @@ def test_percentile_is_nearest_rank(bench: ModuleType) -> None:
     assert bench.percentile([7.0], 95) == 7.0
 
 
-def test_run_against_the_app_counts_replies_and_errors(bench: ModuleType, services: Any) -> None:
+def test_run_against_the_app_counts_replies_and_errors(
+    bench: ModuleType, services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VECU_API_TOKEN", services.settings.api_token)  # employees: a token
     rasa = FakeRasaClient()
     with TestClient(create_app(services=services, rasa=rasa)) as client:
         report = bench.run(client, base_url="http://testserver", count=12)

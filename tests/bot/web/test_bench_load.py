@@ -32,8 +32,9 @@ def test_percentiles_and_cpu_of_this_process(bench_load: ModuleType) -> None:
 
 
 def test_conversations_start_at_the_rate_and_errors_are_counted(
-    bench_load: ModuleType, services: Any
+    bench_load: ModuleType, services: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("VECU_API_TOKEN", services.settings.api_token)  # employees: a token
     rasa = FakeRasaClient()
     app = create_app(services=services, rasa=rasa)
     transport = httpx.ASGITransport(app=app)

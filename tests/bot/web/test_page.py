@@ -164,11 +164,14 @@ def test_chat_page_end_to_end_in_a_real_browser(
 
 
 def test_chat_page_employee_audience_and_network_error(
-    browser: Any, base_url: str, rasa: FakeRasaClient
+    browser: Any, base_url: str, rasa: FakeRasaClient, services: Any
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    browser.get(base_url + "/?audience=employee")
+    from bot.channels.web import links
+
+    link = links.issue(services.settings.secret_key, campaign="page-test", days=1)
+    browser.get(base_url + "/?audience=employee&link=" + link)
     wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
     assert browser.find_element(By.ID, "send").text == "Envoyer"  # a French browser
     # The first message's own language wins over the browser's, and the page follows it.
