@@ -30,6 +30,7 @@ from actions.record_feedback import wants_followup
 from bot.domain import Kind
 from bot.errors import VecuError
 from bot.feedback.intake import Message, Outcome, record, set_rating, valid_rating
+from bot.services import get_services
 
 _log = logging.getLogger(__name__)
 
@@ -60,7 +61,11 @@ class ActionAttachRating(Action):
             _log.exception("rating of %s could not be recorded", ctx.conversation_id)
             dispatcher.utter_message(response="utter_something_went_wrong")
             return [SlotSet(RATING, None), SlotSet(FEEDBACK_NEGATIVE, False)]
-        dispatcher.utter_message(response="utter_rating_recorded")
+        low = get_services().company.is_low_rating(rating, ctx.scale)
+        # a 1 or a 2 out of 5 is not thanked as if it were good news
+        dispatcher.utter_message(
+            response="utter_rating_recorded_low" if low else "utter_rating_recorded"
+        )
         return [
             SlotSet(FEEDBACK_ID, outcome.feedback_id),
             SlotSet(FEEDBACK_NEGATIVE, wants_followup(outcome)),

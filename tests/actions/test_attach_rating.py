@@ -30,7 +30,7 @@ async def test_rating_attaches_to_the_unprompted_feedback(services: Services) ->
     [stored] = query(conversation_id=SENDER)
     assert stored.id == first.feedback_id
     assert (stored.rating, stored.scale) == (1, "csat")
-    assert responses(dispatcher) == ["utter_rating_recorded"]
+    assert responses(dispatcher) == ["utter_rating_recorded_low"]  # a 1/5 is not "thank you!"
     slots = slot_events(events)
     assert slots["feedback_negative"] is True
     assert slots["rating"] is None

@@ -158,9 +158,12 @@ class Words:
         return template if template is not None else default
 
     def number(self, value: float, unit: str, *, signed: bool = False) -> str:
-        """``value`` formatted for its unit (percent, NPS points, hours)."""
+        """``value`` formatted for its unit (percent, NPS points, hours, a correlation):
+        a decimal comma in French and a real minus sign in both languages."""
         if unit == "hours":
             text = f"{value:.1f}"
+        elif unit == "correlation":
+            text = f"{value:+.2f}"
         else:
             text = f"{value:+.0f}" if signed or unit in ("nps", "points") else f"{value:.0f}"
         if self.language == "fr":

@@ -384,9 +384,15 @@ def employees_page(ctx: Context) -> Page:
     for item in analytics.ex_cx(**kw):
         if not ctx.user.sees_team(item.team):
             continue
-        r_text = f"{item.r:+.2f}" if item.r is not None else w("dashboard.stat.no_data")
+        r_text = (
+            w.number(item.r, "correlation") if item.r is not None else w("dashboard.stat.no_data")
+        )
         ci = (
-            w("dashboard.stat.ci", low=f"{item.low:+.2f}", high=f"{item.high:+.2f}")
+            w(
+                "dashboard.stat.ci",
+                low=w.number(item.low, "correlation"),
+                high=w.number(item.high, "correlation"),
+            )
             if item.low is not None and item.high is not None
             else ""
         )
