@@ -43,6 +43,10 @@ class UpstreamError(VecuError):
     """Rasa or the action server did not answer as expected."""
 
 
+class BusyError(UpstreamError):
+    """Rasa or the action server is there but did not answer in time: busy, not down."""
+
+
 class WorkflowError(VecuError):
     """An alert workflow action cannot be applied (the message says why, in English).
 

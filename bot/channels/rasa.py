@@ -18,9 +18,12 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
-from bot.errors import UpstreamError
+from bot.errors import BusyError, UpstreamError
 
 log = logging.getLogger(__name__)
+
+UP, BUSY, DOWN = "up", "busy", "down"
+"""The states of a process behind the web app (:meth:`RasaClient.actions_state`)."""
 
 RasaMessage = dict[str, Any]
 """One message of Rasa's REST channel answer (``text``, ``buttons``, ``custom``…)."""
@@ -49,6 +52,11 @@ class RasaClient(Protocol):
 
     async def actions_ok(self) -> bool:
         """Whether the action server answers its health endpoint."""
+        ...
+
+    async def actions_state(self) -> str:
+        """``up``, ``busy`` (there, but its health endpoint did not answer in time) or
+        ``down`` (refused, or an error)."""
         ...
 
     async def aclose(self) -> None:
@@ -96,6 +104,10 @@ class HttpRasaClient:
         payload = {"sender": sender, "message": message, "metadata": dict(metadata)}
         try:
             response = await self._http().post(url, json=payload)
+        except httpx.TimeoutException as exc:
+            raise BusyError(
+                f"Rasa at {self.rasa_url} did not answer in time: {type(exc).__name__}"
+            ) from exc
         except httpx.HTTPError as exc:
             raise UpstreamError(
                 f"Rasa unreachable at {self.rasa_url}: {type(exc).__name__}"
@@ -111,14 +123,20 @@ class HttpRasaClient:
         return [item for item in body if isinstance(item, dict)]
 
     async def _probe(self, url: str, expect: str | None = None) -> bool:
+        return await self._state(url, expect) == UP
+
+    async def _state(self, url: str, expect: str | None = None) -> str:
         try:
             response = await self._http().get(url, timeout=HEALTH_TIMEOUT_S)
+        except httpx.TimeoutException:
+            log.info("health probe %s: no answer in %.0f s (busy)", url, HEALTH_TIMEOUT_S)
+            return BUSY
         except httpx.HTTPError as exc:
             log.info("health probe %s failed: %s", url, type(exc).__name__)
-            return False
+            return DOWN
         if response.status_code != 200:
-            return False
-        return expect is None or expect in response.text
+            return DOWN
+        return UP if expect is None or expect in response.text else DOWN
 
     async def rasa_ok(self) -> bool:
         """See :meth:`RasaClient.rasa_ok` (``GET /`` says "Hello from Rasa")."""
@@ -127,6 +145,10 @@ class HttpRasaClient:
     async def actions_ok(self) -> bool:
         """See :meth:`RasaClient.actions_ok` (``GET /health`` answers 200)."""
         return await self._probe(f"{self.actions_url}/health")
+
+    async def actions_state(self) -> str:
+        """See :meth:`RasaClient.actions_state`."""
+        return await self._state(f"{self.actions_url}/health")
 
     async def aclose(self) -> None:
         """See :meth:`RasaClient.aclose`."""
@@ -160,6 +182,7 @@ class FakeRasaClient:
         script: the behaviour (default :func:`echo_script`).
         down: ``send`` raises :class:`UpstreamError` as if Rasa were unreachable.
         actions_down: ``actions_ok`` is false and ``send`` answers ``[]``.
+        busy: the action server is there but too slow: ``actions_state`` is ``busy``.
         silent: ``send`` answers ``[]`` while ``actions_ok`` stays true.
         sent: every ``(sender, message, metadata)`` received, in order.
     """
@@ -167,6 +190,7 @@ class FakeRasaClient:
     script: Script = echo_script
     down: bool = False
     actions_down: bool = False
+    busy: bool = False
     silent: bool = False
     sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
@@ -187,7 +211,11 @@ class FakeRasaClient:
 
     async def actions_ok(self) -> bool:
         """See :meth:`RasaClient.actions_ok`."""
-        return not self.actions_down
+        return not self.actions_down and not self.busy
+
+    async def actions_state(self) -> str:
+        """See :meth:`RasaClient.actions_state`."""
+        return DOWN if self.actions_down else BUSY if self.busy else UP
 
     async def aclose(self) -> None:
         """See :meth:`RasaClient.aclose`."""

@@ -45,9 +45,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.channels.inbound import Recorder, default_record, person_text, record_directly
-from bot.channels.rasa import RasaClient, RasaMessage
+from bot.channels.rasa import BUSY, UP, RasaClient, RasaMessage
 from bot.domain import Audience
-from bot.errors import UpstreamError
+from bot.errors import BusyError, UpstreamError
 from bot.feedback.intake import Message, clean_text
 from bot.i18n import (
     API_LANGUAGE,
@@ -303,11 +303,17 @@ async def handle_chat(
         metadata.update(truncated=True, original_length=len(text))
 
     messages: list[RasaMessage] | None = None
-    if not await ctx.rasa.actions_ok():
-        log.warning("action server down: message of sender %s not sent to Rasa", sender)
+    busy = False
+    state = await ctx.rasa.actions_state()
+    if state != UP:
+        busy = state == BUSY
+        log.warning("action server %s: message of sender %s not sent to Rasa", state, sender)
     else:
         try:
             messages = await ctx.rasa.send(sender, sent_text, metadata)
+        except BusyError as exc:
+            busy = True
+            log.warning("Rasa busy for sender %s: %s", sender, exc)
         except UpstreamError as exc:
             log.warning("Rasa unavailable for sender %s: %s", sender, exc)
     replies, switched = _replies_from_rasa(messages or [])
@@ -331,6 +337,11 @@ async def handle_chat(
                 channel=CHANNEL,
                 message_id=message_id,
             ),
+        )
+    if kept and busy:  # only slow: the message is in, the team will have it
+        busy_replies = [Reply(text=t("web.chat.busy", language))]
+        return ChatResponse(
+            replies=notices + busy_replies, language=language, status=ChatStatus.UNAVAILABLE
         )
     apology = [Reply(text=t("web.chat.unavailable", language))]
     if kept:

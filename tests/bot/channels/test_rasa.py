@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bot.channels.rasa import FakeRasaClient, HttpRasaClient, RasaClient, echo_script
-from bot.errors import UpstreamError
+from bot.errors import BusyError, UpstreamError
 
 if TYPE_CHECKING:
     from conftest import StandInRasa
@@ -106,3 +106,18 @@ async def test_fake_is_a_rasa_client_and_can_be_down_or_silent() -> None:
     with pytest.raises(UpstreamError):
         await fake.send("p_1", "salut", METADATA)
     assert await fake.rasa_ok() is False
+
+
+async def test_a_slow_rasa_or_action_server_is_busy_not_down(stand_in: StandInRasa) -> None:
+    stand_in.mode = "slow"
+    client = HttpRasaClient(stand_in.url, stand_in.url, timeout_s=0.2)
+    try:
+        with pytest.raises(BusyError):
+            await client.send("p_abc", "Bonjour", METADATA)
+    finally:
+        await client.aclose()
+    closed = HttpRasaClient("http://127.0.0.1:9", "http://127.0.0.1:9", timeout_s=0.5)
+    try:
+        assert await closed.actions_state() == "down"
+    finally:
+        await closed.aclose()

@@ -281,3 +281,25 @@ async def test_a_system_intent_typed_in_the_chat_never_reaches_rasa_as_an_intent
     ]
     await handle_chat(ask('/rate{"rating": 4}', "fr"), context(settings, rasa, recorder))
     assert rasa.sent[-1][1] == '/rate{"rating": 4}'
+
+
+async def test_a_busy_action_server_is_said_busy_and_the_message_kept(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    rasa, recorder = FakeRasaClient(busy=True), Recorder()
+    answer = await handle_chat(
+        ask("Mon colis est arrivé écrasé", "fr"), context(settings, rasa, recorder)
+    )
+    assert answer.status is ChatStatus.UNAVAILABLE
+    assert [r.text for r in answer.replies] == [t("web.chat.busy", "fr")]
+    assert "problème" not in answer.replies[0].text and len(recorder.messages) == 1
+    assert "action server busy" in caplog.text and "down" not in caplog.text
+
+
+async def test_a_down_action_server_still_gets_the_apology(settings: Settings) -> None:
+    rasa, recorder = FakeRasaClient(actions_down=True), Recorder()
+    answer = await handle_chat(
+        ask("Mon colis est arrivé écrasé", "fr"), context(settings, rasa, recorder)
+    )
+    texts = [r.text for r in answer.replies]
+    assert texts[0] == t("web.chat.unavailable", "fr") and t("web.chat.kept", "fr") in texts
