@@ -90,6 +90,7 @@ from bot.web.dashboard.routes import mount_dashboard  # issue 5: dashboard
 from bot.web.deps import (
     ApiError,
     Runtime,
+    documented,
     error_body,
     has_token,
     is_json,
@@ -296,7 +297,12 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
                 "content": {"application/json": {"schema": ChatRequest.model_json_schema()}},
             }
         },
-        responses={200: {"model": ChatResponse}, 400: {"model": ChatResponse}},
+        responses={
+            200: {"model": ChatResponse},
+            400: {"model": ChatResponse, "description": "Unreadable: not JSON, too deep, too big."},
+            403: {"model": ChatResponse, "description": "The employee audience without a link."},
+            415: documented(415)[415],
+        },
     )
     async def chat(request: Request) -> JSONResponse:
         """Send one message to the assistant (public: the chat page uses it)."""
@@ -361,7 +367,11 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
             answer = error_response(language)
         return JSONResponse(answer.model_dump(mode="json", exclude_none=True))
 
-    @app.get("/api/v1/feedback", dependencies=[Depends(require_token)])
+    @app.get(
+        "/api/v1/feedback",
+        dependencies=[Depends(require_token)],
+        responses=documented(400, 401, 503),
+    )
     async def feedback(
         conversation_id: str | None = None,
         since: str | None = None,

@@ -153,3 +153,39 @@ def known_id(value: int) -> int:
     if not 1 <= value <= MAX_ID:
         raise ApiError(404, "not_found", t("web.api.not_found", API_LANGUAGE))
     return value
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route really answers, each with the
+    ``{"error": {"code", "message"}}`` body every JSON error has."""
+    return {status: {"description": ERROR_DESCRIPTIONS[status], "content": ERROR_BODY}
+            for status in statuses}  # fmt: skip
+
+
+ERROR_BODY: dict[str, Any] = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    "required": ["code", "message"],
+                }
+            },
+            "required": ["error"],
+        }
+    }
+}
+ERROR_DESCRIPTIONS = {
+    400: "Invalid request: not JSON, nested too deep, a field out of range.",
+    401: "Missing or wrong credentials (the API token, or the signature of the raw body).",
+    403: "Not allowed for this caller.",
+    404: "No such resource (an id out of range included).",
+    409: "The resource is not in a state that allows it.",
+    413: "The body is too large.",
+    415: "The body must be application/json.",
+    422: "A readable request that breaks the rules (each problem named).",
+    429: "Too many requests: wait and try again.",
+    503: "A dependency (the database) does not answer.",
+}

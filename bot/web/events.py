@@ -53,7 +53,7 @@ from bot.storage.models import (
     PersonKind,
     TouchpointEventRecord,
 )
-from bot.web.deps import ApiError, read_limited, require_token
+from bot.web.deps import ApiError, documented, read_limited, require_token
 from bot.web.privacy import actor_from_request
 
 if TYPE_CHECKING:
@@ -227,7 +227,17 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
         except Exception:  # the worker retries it: never lose the row, never crash the app
             log.exception("immediate send of contact %s failed; the worker will retry", outbox_id)
 
-    @router.post("/api/v1/events", status_code=202)
+    @router.post(
+        "/api/v1/events",
+        status_code=202,
+        responses={200: {"description": "A duplicate: the event was already received."},
+                   **documented(400, 401, 413, 422, 503)},
+        openapi_extra={"parameters": [{
+            "name": SIGNATURE_HEADER, "in": "header", "required": True,
+            "description": "HMAC-SHA256 of the raw body with VECU_EVENTS_SECRET, hex.",
+            "schema": {"type": "string"},
+        }]},
+    )  # fmt: skip
     async def post_event(request: Request, background: BackgroundTasks) -> JSONResponse:
         """Receive one signed business event (see the module docstring)."""
 

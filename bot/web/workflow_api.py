@@ -18,9 +18,9 @@ inbox, which the public chat page polls):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -32,7 +32,7 @@ from bot.errors import StorageError, WorkflowError
 from bot.i18n import API_LANGUAGE, t
 from bot.limits import MAX_JSON_DEPTH, TooDeep, load_json
 from bot.services import get_services
-from bot.web.deps import ApiError, app_runtime, known_id, require_token
+from bot.web.deps import ApiError, app_runtime, documented, known_id, require_token
 
 MAX_BODY_BYTES = 16_384
 
@@ -98,8 +98,16 @@ def build_router() -> APIRouter:
     """The routes of this module (mounted by :func:`bot.web.app.create_app`)."""
     router = APIRouter()
 
-    @router.post("/api/v1/feedback/{feedback_id}/{action}", dependencies=[Depends(require_token)])
-    async def workflow(feedback_id: int, action: str, request: Request) -> JSONResponse:
+    @router.post(
+        "/api/v1/feedback/{feedback_id}/{action}",
+        dependencies=[Depends(require_token)],
+        responses=documented(400, 401, 404, 409, 503),
+    )
+    async def workflow(
+        feedback_id: int,
+        action: Annotated[str, Path(json_schema_extra={"enum": [t.value for t in Transition]})],
+        request: Request,
+    ) -> JSONResponse:
         """Acknowledge, resolve, reassign or reopen a feedback's issue (API token)."""
         known_id(feedback_id)
         try:

@@ -111,8 +111,14 @@ class ChatRequest(BaseModel):
     text: str = ""
     language: str | None = None
     audience: str | None = None
-    message_id: str | None = None
-    employee_link: str | None = None
+    message_id: str | None = Field(
+        default=None,
+        description="The client's own id of the message (8-64 of A-Z a-z 0-9 _ . : -), sent "
+        "again on a retry so the message is stored once; any other value is ignored.",
+    )
+    employee_link: str | None = Field(
+        default=None, description="The link Vécu issued that opens the chat to employees."
+    )
 
     @field_validator("conversation_id", mode="before")
     @classmethod

@@ -626,3 +626,18 @@ def test_the_public_chat_refuses_the_employee_audience_without_a_link(
     assert [metadata["audience"] for _, _, metadata in rasa.sent] == ["employee", "employee"]
     customer = client.post("/api/v1/chat", json={**body, "audience": "customer"})
     assert customer.status_code == 200
+
+
+def test_openapi_documents_the_statuses_the_routes_really_answer(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"200", "400", "403", "415"} <= set(paths["/api/v1/chat"]["post"]["responses"])
+    workflow = paths["/api/v1/feedback/{feedback_id}/{action}"]["post"]
+    assert {"400", "401", "404", "409"} <= set(workflow["responses"])
+    action = next(p for p in workflow["parameters"] if p["name"] == "action")
+    assert set(action["schema"]["enum"]) >= {"acknowledge", "resolve", "reassign"}
+    events = paths["/api/v1/events"]["post"]
+    assert {"202", "401", "422"} <= set(events["responses"])
+    assert any(
+        p["name"] == "X-Vecu-Signature" and p["in"] == "header" for p in events["parameters"]
+    )
+    assert {"401"} <= set(paths["/api/v1/feedback"]["get"]["responses"])
