@@ -21,9 +21,18 @@
       document.body.setAttribute("data-charts", String(pending.length));
     });
   }
+  // A reassignment moves the issue to another team: it is confirmed first (no preselected team).
+  function confirmations() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+      });
+    });
+  }
+  function ready() { draw(); confirmations(); }
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
+    document.addEventListener("DOMContentLoaded", ready);
   } else {
-    draw();
+    ready();
   }
 })();

@@ -152,3 +152,18 @@ def test_the_inbox_asks_for_a_login(client: TestClient) -> None:
     assert response.status_code == 303 and "/dashboard/login" in response.headers["location"]
     posted = client.post("/dashboard/inbox/1/resolve", data={}, follow_redirects=False)
     assert posted.status_code == 303 and "/dashboard/login" in posted.headers["location"]
+
+
+def test_reassigning_needs_a_chosen_team_and_a_confirmation(
+    admin: TestClient, alerts: dict[str, int]
+) -> None:
+    page = admin.get("/dashboard/inbox?lang=fr").text
+    bill = alerts["billing"]
+    select = page.split(f'id="to-{bill}"', 1)[1].split("</select>", 1)[0]
+    first = select.split("<option", 2)[1]
+    assert 'value=""' in first and "selected disabled" in first and "Choisir une équipe" in first
+    assert 'name="to_team" required' in page
+    form = page.split(f'/inbox/{bill}/reassign"', 1)[1].split(">", 1)[0]
+    assert "data-confirm=" in form and f"n° {bill}" in form
+    assert "/assets/dashboard.js" in page  # the confirmation's script (no inline script: CSP)
+    assert "error" in act(admin, bill, "reassign", to_team="")  # nothing chosen: nothing moved
