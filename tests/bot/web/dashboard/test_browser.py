@@ -254,7 +254,8 @@ def test_a_team_works_alerts_from_the_inbox_with_the_keyboard(
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.expected_conditions import alert_is_present
+    from selenium.webdriver.support.ui import Select, WebDriverWait
     from sqlalchemy import select
 
     from bot.storage.models import AlertEventRecord, AlertOutboxRecord, FeedbackRecord
@@ -295,6 +296,14 @@ def test_a_team_works_alerts_from_the_inbox_with_the_keyboard(
         assert "never arrived" in browser.find_element(By.ID, f"alert-{en}").text
         Select(browser.find_element(By.ID, f"to-{en}")).select_by_value("billing")
         browser.find_element(By.ID, f"reassign-{en}").send_keys(Keys.ENTER)
+        dialog = WebDriverWait(browser, WAIT_S).until(alert_is_present())  # confirmed first
+        assert dialog.text == f"Move alert #{en} to the chosen team?"
+        dialog.dismiss()  # changed their mind: nothing moves
+        assert browser.find_element(By.ID, f"alert-{en}").get_attribute("data-status") == "open"
+        shown = [element.text for element in browser.find_elements(By.ID, "inbox-notice")]
+        assert not any("handed over" in text for text in shown)
+        browser.find_element(By.ID, f"reassign-{en}").send_keys(Keys.ENTER)
+        WebDriverWait(browser, WAIT_S).until(alert_is_present()).accept()
         assert notice(browser, expected := f"Alert #{en} handed over to Billing.") == expected
         browser.find_element(By.ID, f"resolve-{en}").send_keys(Keys.ENTER)
         expected = f"Alert #{en} resolved. The person did not ask to hear back, so nothing is sent."
