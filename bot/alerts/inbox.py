@@ -16,23 +16,24 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.alerts.payload import excerpt
-from bot.domain import AlertKind, Severity
+from bot.domain import AlertKind, Kind, Severity
 from bot.errors import StorageError
 from bot.privacy.redaction import stored_text
 from bot.services import Services, get_services
 from bot.storage.models import (
     AlertEventRecord,
     AlertOutboxRecord,
+    ContactRouteRecord,
     FeedbackRecord,
     IssueStatus,
 )
 
-"""The outbox kind that makes a feedback an alert a team must work."""
 SEVERITY_ORDER = (Severity.URGENT, Severity.HIGH, Severity.NORMAL, Severity.LOW)
 DEFAULT_LIMIT = 200
 
@@ -67,6 +68,10 @@ class InboxItem:
         age_hours: hours since it arrived.
         sla_hours: hours the team has to resolve it (``None``: no SLA).
         last_action: the latest workflow event, if any.
+        followup: the person's answer to "what would have made it right?" (redacted; ``None``:
+            none yet, or a confidential alert).
+        consent: whether the person agreed to hear back when it is resolved (``None``: not
+            asked, or no answer yet) — so the team knows before it acts.
     """
 
     feedback_id: int
@@ -86,6 +91,8 @@ class InboxItem:
     age_hours: float
     sla_hours: float | None
     last_action: LastAction | None
+    followup: str | None = None
+    consent: bool | None = None
 
     @property
     def overdue(self) -> bool:
@@ -99,6 +106,36 @@ class Inbox:
 
     items: tuple[InboxItem, ...]
     total: int
+
+
+def _answers(
+    session: Any, rows: list[FeedbackRecord]
+) -> tuple[dict[int, FeedbackRecord], dict[str, bool]]:
+    """The latest follow-up answer of each row, and each conversation's answer to "may we tell
+    you when it is resolved?" (a yes on any channel wins; a no stands otherwise)."""
+    if not rows:
+        return {}, {}
+    f = FeedbackRecord
+    followups: dict[int, FeedbackRecord] = {}
+    found = session.scalars(
+        select(f)
+        .where(f.parent_id.in_([r.id for r in rows]), f.kind == Kind.FOLLOWUP.value)
+        .order_by(f.created_at, f.id)
+    )
+    for child in found:
+        followups[int(child.parent_id)] = child
+    consents: dict[str, bool] = {}
+    routes = session.scalars(
+        select(ContactRouteRecord).where(
+            ContactRouteRecord.conversation_id.in_({r.conversation_id for r in rows}),
+            ContactRouteRecord.consent.is_not(None),
+        )
+    )
+    for route in routes:
+        consents[route.conversation_id] = consents.get(route.conversation_id, False) or bool(
+            route.consent
+        )
+    return followups, consents
 
 
 def open_alerts(
@@ -161,6 +198,7 @@ def open_alerts(
                     last[event.feedback_id] = LastAction(
                         event.action, event.actor_name or event.actor_id, event.created_at
                     )
+            followups, consents = _answers(session, rows)
             items = tuple(
                 InboxItem(
                     feedback_id=row.id,
@@ -184,6 +222,10 @@ def open_alerts(
                     age_hours=max(0.0, (now - row.created_at).total_seconds() / 3600),
                     sla_hours=company.sla(row.severity),
                     last_action=last.get(row.id),
+                    followup=None
+                    if row.confidential or row.id not in followups
+                    else excerpt(stored_text(followups[row.id], company=company), 600),
+                    consent=consents.get(row.conversation_id),
                 )
                 for row in rows
             )

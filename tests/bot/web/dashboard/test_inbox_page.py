@@ -167,3 +167,27 @@ def test_reassigning_needs_a_chosen_team_and_a_confirmation(
     assert "data-confirm=" in form and f"n° {bill}" in form
     assert "/assets/dashboard.js" in page  # the confirmation's script (no inline script: CSP)
     assert "error" in act(admin, bill, "reassign", to_team="")  # nothing chosen: nothing moved
+
+
+def test_a_card_shows_the_follow_up_answer_and_whether_they_want_to_hear_back(
+    admin: TestClient, services: Services, alerts: dict[str, int]
+) -> None:
+    from bot.contact.routes import save_route, set_consent
+    from bot.domain import Kind
+
+    bill = alerts["billing"]
+    record(
+        Message(conversation_id="p_billing", text="A refund of the second charge, quickly",
+                language="en", channel="web", kind=Kind.FOLLOWUP, parent_id=bill),
+        services=services,
+    )  # fmt: skip
+    save_route(conversation_id="p_billing", audience="customer", channel="web",
+               address="p_billing", language="en", services=services)  # fmt: skip
+    set_consent("p_billing", True, channel="web", services=services)
+    page = text_of(admin.get("/dashboard/inbox?lang=en").text)
+    card = page.split(f"#{bill} ", 1)[1]
+    assert "What would have made it right" in card
+    assert "A refund of the second charge, quickly" in card
+    assert "Hear back when resolved yes, they asked to be told" in card
+    parcel = page.split(f"#{alerts['delivery']} ", 1)[1].split(f"#{bill} ", 1)[0]
+    assert "not asked yet" in parcel or "not asked yet" in page
