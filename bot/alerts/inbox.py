@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.alerts.payload import excerpt
@@ -35,7 +35,8 @@ from bot.storage.models import (
 )
 
 SEVERITY_ORDER = (Severity.URGENT, Severity.HIGH, Severity.NORMAL, Severity.LOW)
-DEFAULT_LIMIT = 200
+DEFAULT_LIMIT = 50
+"""Alerts on one page of the inbox (a page, not one endless list: it pages)."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,10 @@ def open_alerts(
     *,
     teams: Collection[str] | None,
     status: IssueStatus | str | None = None,
+    severity: Severity | str | None = None,
+    overdue: bool = False,
     limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
     services: Services | None = None,
 ) -> Inbox:
     """The open and acknowledged alerts of ``teams``, most severe first, then newest.
@@ -150,7 +154,10 @@ def open_alerts(
     Args:
         teams: the teams whose alerts are listed (``None``: every team).
         status: only ``open`` or only ``acknowledged`` ones (``None``: both).
+        severity: only this severity (``None``: all).
+        overdue: only the alerts open longer than their severity's SLA.
         limit: at most this many items (``total`` still counts them all).
+        offset: skip this many (the pages after the first).
         services: dependencies (default: :func:`bot.services.get_services`).
 
     Raises:
@@ -166,25 +173,38 @@ def open_alerts(
         statuses = (wanted.value,)
     f = FeedbackRecord
     alerted = select(AlertOutboxRecord.feedback_id).where(AlertOutboxRecord.kind == AlertKind.ISSUE)
-    where = [f.status.in_(statuses), f.team.is_not(None), f.id.in_(alerted)]
+    where: list[ColumnElement[bool]] = [
+        f.status.in_(statuses),
+        f.team.is_not(None),
+        f.id.in_(alerted),
+    ]
     if teams is not None:
         if not teams:
             return Inbox((), 0)
         where.append(f.team.in_(list(teams)))
+    if severity is not None:
+        where.append(f.severity == Severity(severity).value)
+    now = services.clock()
+    if overdue:
+        late = [
+            and_(f.severity == level.value, f.created_at < now - timedelta(hours=sla))
+            for level in Severity
+            if (sla := services.company.sla(level.value)) is not None
+        ]
+        where.append(or_(*late) if late else false())
     rank = case(
         {severity.value: i for i, severity in enumerate(SEVERITY_ORDER)},
         value=f.severity,
         else_=len(SEVERITY_ORDER),
     )
     company = services.company
-    now = services.clock()
     try:
         with services.sessions() as session:
             total = int(session.scalar(select(func.count()).select_from(f).where(*where)) or 0)
             rows = list(
                 session.scalars(
                     select(f).where(*where).order_by(rank, f.created_at.desc(), f.id.desc())
-                    .limit(max(1, limit))
+                    .limit(max(1, limit)).offset(max(0, offset))
                 )
             )  # fmt: skip
             last: dict[int, LastAction] = {}

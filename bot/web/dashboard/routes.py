@@ -32,6 +32,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from bot.alerts.inbox import open_alerts
 from bot.alerts.workflow import Actor, Transition, apply, current
+from bot.domain import Severity
 from bot.errors import StorageError, VecuError, WorkflowError
 from bot.i18n import LANGUAGES
 from bot.storage.shared import shared_state
@@ -488,7 +489,14 @@ def build_router() -> APIRouter:
 
         try:
             found = await run_in_threadpool(
-                open_alerts, teams=view.teams, status=view.status or None, services=services
+                open_alerts,
+                teams=view.teams,
+                status=view.status or None,
+                severity=view.severity or None,
+                overdue=view.overdue,
+                limit=INBOX_PAGE,
+                offset=(view.page - 1) * INBOX_PAGE,
+                services=services,
             )
         except StorageError:
             log.exception("dashboard inbox: database failure")
@@ -503,6 +511,8 @@ def build_router() -> APIRouter:
             view=view,
             done=_inbox_notice(params),
             reassign_teams=list(services.company.teams),
+            pages=max(1, -(-found.total // INBOX_PAGE)),
+            page_size=INBOX_PAGE,
         )
 
     @router.post("/inbox/{feedback_id}/{action}")
@@ -560,11 +570,22 @@ def build_router() -> APIRouter:
 
 @dataclass(frozen=True)
 class InboxFilters:
-    """The inbox's filters: one team (or all the account sees) and one status (or both)."""
+    """The inbox's filters: one team (or all the account sees), one status (or both), one
+    severity (or all), only the overdue ones, and the page."""
 
     team: str
     status: str
     teams: tuple[str, ...] | None
+    severity: str = ""
+    overdue: bool = False
+    page: int = 1
+
+    def query(self, **changes: Any) -> str:
+        """The query string of these filters (with ``changes``), for links between pages."""
+        values = {"team": self.team, "status": self.status, "severity": self.severity,
+                  "overdue": "1" if self.overdue else "", "page": str(self.page)}  # fmt: skip
+        values.update({k: str(v) for k, v in changes.items()})
+        return urlencode({k: v for k, v in values.items() if v and (k != "page" or v != "1")})
 
     @classmethod
     def read(cls, params: Any, company: Any, user: Any) -> InboxFilters | None:
@@ -575,15 +596,24 @@ class InboxFilters:
         status = params.get("status", "")
         if status not in ("open", "acknowledged"):
             status = ""
+        severity = params.get("severity", "")
+        if severity not in {level.value for level in Severity}:
+            severity = ""
+        overdue = params.get("overdue", "") == "1"
+        raw_page = params.get("page", "1")
+        page = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) <= 6 else 1
+        extra = {"severity": severity, "overdue": overdue, "page": max(1, page)}
         if team:
             if not user.sees_team(team):
                 return None
-            return cls(team, status, (team,))
+            return cls(team, status, (team,), **extra)
         if user.role.value == "admin":
-            return cls("", status, None)
-        return cls("", status, tuple(user.teams))
+            return cls("", status, None, **extra)
+        return cls("", status, tuple(user.teams), **extra)
 
 
+INBOX_PAGE = 50
+"""Alerts per inbox page."""
 INBOX_ACTIONS = ("acknowledge", "resolve", "reassign")
 """The workflow transitions the inbox offers (reopening a resolved alert is not in the inbox)."""
 _NOTICES = frozenset({*INBOX_ACTIONS, *(f"already_{action}" for action in INBOX_ACTIONS)})

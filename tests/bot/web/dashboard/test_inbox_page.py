@@ -86,7 +86,7 @@ def test_the_admin_works_an_alert_in_english(
     assert page.status_code == 200
     seen = text_of(page.text)
     total = open_alerts(teams=None, services=services).total  # the seeded ones and these two
-    assert "Team inbox" in seen and f"{total} alert(s) shown out of {total} open" in seen
+    assert "Team inbox" in seen and f"open or acknowledged alerts matching: {total}" in seen
     assert "charged twice" in seen and "parcel is lost" in seen
     assert "514-555-0199" not in page.text  # the team reads the redacted text
     parcel = alerts["delivery"]
@@ -108,7 +108,7 @@ def test_the_admin_works_an_alert_in_english(
     assert row(services, parcel).status == "resolved"
     assert [e.action for e in events(services, parcel)] == ["acknowledged", "resolved"]
     after = text_of(admin.get("/dashboard/inbox").text)
-    assert "parcel is lost" not in after and f"out of {total - 1} open" in after
+    assert "parcel is lost" not in after and f"alerts matching: {total - 1}" in after
     assert act(admin, parcel, "acknowledge")["error"] == ["invalid_transition"]
 
 
@@ -191,3 +191,37 @@ def test_a_card_shows_the_follow_up_answer_and_whether_they_want_to_hear_back(
     assert "Hear back when resolved yes, they asked to be told" in card
     parcel = page.split(f"#{alerts['delivery']} ", 1)[1].split(f"#{bill} ", 1)[0]
     assert "not asked yet" in parcel or "not asked yet" in page
+
+
+def test_the_inbox_pages_and_filters_by_severity_and_overdue(
+    admin: TestClient, services: Services, clock: Any
+) -> None:
+    services.scorer = ANGRY
+    for n in range(120):
+        text = f"Colis {n} perdu, c'est inacceptable"
+        message = Message(conversation_id=f"p_many{n:03d}", text=text, language="fr", channel="web")
+        record(message, services=services)
+    total = open_alerts(teams=None, services=services).total
+    pages = -(-total // 50)
+    first = admin.get("/dashboard/inbox")
+    assert first.text.count('class="alert alert--') == 50
+    assert f"Page 1 sur {pages}" in text_of(first.text) and 'id="inbox-next"' in first.text
+    assert 'id="inbox-prev"' not in first.text
+    last = admin.get(f"/dashboard/inbox?page={pages}")
+    assert last.text.count('class="alert alert--') == total - 50 * (pages - 1)
+    assert 'id="inbox-prev"' in last.text and 'id="inbox-next"' not in last.text
+    assert len(admin.get("/dashboard/inbox?page=999").content) < len(first.content)  # empty page
+    severities = {
+        item.severity for item in open_alerts(teams=None, limit=500, services=services).items
+    }
+    for severity in severities:
+        page = admin.get(f"/dashboard/inbox?severity={severity}").text
+        assert f"alert--{severity}" in page
+        assert all(f"alert alert--{other}" not in page for other in severities - {severity})
+    late = admin.get("/dashboard/inbox?overdue=1").text  # only the seeded old ones are late
+    assert late.count('class="alert alert--') == late.count('alert--overdue"')
+    assert late.count('class="alert alert--') < 50
+    clock.advance(30 * 24 * 3600)  # a month later, every SLA has passed
+    assert login(admin, *ADMIN).status_code == 303  # (the session of a month ago has expired)
+    overdue = admin.get("/dashboard/inbox?overdue=1").text
+    assert overdue.count('class="alert alert--') == 50 and "alert--overdue" in overdue
