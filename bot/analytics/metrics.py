@@ -650,7 +650,6 @@ def alert_times(*, engine: Engine, company: Company, filters: Filters) -> AlertT
         StorageError: the database failed.
     """
     per_team = q.alert_counts(engine=engine, filters=filters)
-    total = sum(v[0] for v in per_team.values())
     acked = sum(v[1] for v in per_team.values())
     resolved = sum(v[2] for v in per_team.values())
 
@@ -666,11 +665,12 @@ def alert_times(*, engine: Engine, company: Company, filters: Filters) -> AlertT
         n, a, _, mean_ack, _ = per_team[key]
         stat = _hours_stat("ack_hours", team_medians.get(key), a, mean_ack)
         by_team.append(Cell(key, _label("team", key, company), stat, n))
+    statuses = q.alert_statuses(engine=engine, filters=filters)
     return AlertTimes(
-        alerts=total,
-        acknowledged=acked,
-        resolved=resolved,
-        open=total - resolved,
+        alerts=sum(statuses.values()),
+        acknowledged=statuses.get("acknowledged", 0),
+        resolved=statuses.get("resolved", 0),
+        open=statuses.get("open", 0),
         ack_hours=_hours_stat(
             "ack_hours",
             q.median_seconds("ack", engine=engine, filters=filters).get(q.ALL),

@@ -559,8 +559,13 @@ def _seconds(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
 def _alerted() -> ColumnElement[bool]:
     # A correlated EXISTS: the feedback side is read from ix_feedback_alerts (period range)
     # and each row probes the outbox index, instead of one lookup per outbox row.
+    # An alert is an issue a team must work (what the inbox lists); praise is not counted.
     outbox = AlertOutboxRecord.__table__
-    return select(literal(1)).where(outbox.c.feedback_id == F.c.id).exists()
+    return (
+        select(literal(1))
+        .where(outbox.c.feedback_id == F.c.id, outbox.c.kind == AlertKind.ISSUE.value)
+        .exists()
+    )
 
 
 def _alert_conditions(filters: Filters) -> list[ColumnElement[bool]]:
@@ -580,6 +585,20 @@ def _alert_conditions(filters: Filters) -> list[ColumnElement[bool]]:
     if filters.channel is not None:
         conds.append(F.c.channel == filters.channel)
     return conds
+
+
+def alert_statuses(*, engine: Engine, filters: Filters) -> dict[str, int]:
+    """Issue alerts per current status (open, acknowledged, resolved): the three add up to
+    the alerts of the period.
+
+    Raises:
+        StorageError: the database failed.
+    """
+    rows = _run(
+        engine,
+        select(F.c.status, func.count()).where(*_alert_conditions(filters)).group_by(F.c.status),
+    )
+    return {str(status): int(n) for status, n in rows}
 
 
 def alert_counts(

@@ -233,7 +233,9 @@ def test_alert_times_median_and_counts(rows: Rows, engine: Engine, company: Comp
             .values(resolved_at=created + timedelta(hours=10), status="resolved")
         )
     times = a.alert_times(engine=engine, company=company, filters=a.Filters())
-    assert (times.alerts, times.acknowledged, times.resolved, times.open) == (4, 3, 1, 3)
+    # by current status, so they add up: 2 being worked + 1 resolved + 1 open = 4
+    assert (times.alerts, times.acknowledged, times.resolved, times.open) == (4, 2, 1, 1)
+    assert times.acknowledged + times.resolved + times.open == times.alerts
     assert times.ack_hours.value == pytest.approx(2.0, abs=1e-3)  # median of 1, 2, 4
     assert times.ack_hours.parts["mean_s"] == pytest.approx(7 / 3 * 3600, abs=1)
     assert times.resolve_hours.value == pytest.approx(10.0, abs=1e-3)
