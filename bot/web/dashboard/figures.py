@@ -100,7 +100,7 @@ def bars(
     for name, stat, color in zip(names, stats, colors, strict=True):
         if stat.value is None:
             continue
-        xs.append(name)
+        xs.append(wrap_label(name))
         ys.append(round(stat.value, 1))
         plus.append(round(stat.high - stat.value, 1) if stat.high is not None else 0)
         minus.append(round(stat.value - stat.low, 1) if stat.low is not None else 0)
@@ -128,19 +128,34 @@ def bars(
     yaxis: dict[str, Any] = {"title": {"text": axis}, "zeroline": True, "gridcolor": "#e3e5e8"}
     if value_range is not None:
         yaxis["range"] = list(value_range)
-    return {"data": [trace], "layout": base_layout(words, yaxis=yaxis)}
+    xaxis = {"automargin": True, "tickangle": 0}  # whole labels, on two lines when long
+    return {"data": [trace], "layout": base_layout(words, yaxis=yaxis, xaxis=xaxis)}
+
+
+def wrap_label(name: str, width: int = 14) -> str:
+    """``name`` on lines of about ``width`` characters (Plotly's ``<br>``), so a touchpoint
+    such as "Service à la clientèle" is shown whole under its bar, never cut."""
+    lines: list[str] = []
+    for word in name.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines) or name
 
 
 def mix_chart(words: Words, mix: Any, *, k: int, min_sample: int) -> dict[str, Any] | None:
     status = str(getattr(mix.status, "value", mix.status))
     if status == "suppressed" or not mix.n:
         return None
-    labels, values = [], []
+    labels, values, texts = [], [], []
     for key, share in mix.shares.items():
         if share.value is None:
             continue
         labels.append(words.emotion(key) if mix.kind == "emotion" else words.sentiment(key))
         values.append(round(share.value, 1))
+        # the words of the table beside it: one rounding, never "2 %" here and "1 %" there
+        texts.append(words.stat(share, k=k, min_sample=min_sample).text)
     colors = None
     if mix.kind == "sentiment":
         colors = [
@@ -151,7 +166,7 @@ def mix_chart(words: Words, mix: Any, *, k: int, min_sample: int) -> dict[str, A
         "orientation": "h",
         "x": values,
         "y": labels,
-        "text": [words.number(v, "percent") for v in values],
+        "text": texts,
         "textposition": "auto",
         "hoverinfo": "y+text",
         "marker": {"color": colors or "#1f5fa8"},
@@ -214,7 +229,8 @@ def trend_chart(
     layout = base_layout(
         words,
         showlegend=True,
-        legend={"orientation": "h", "y": -0.25},
+        # the legend above the plot: below, it sat on the week axis' title
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         xaxis={
             # ISO Mondays as categories: language-neutral labels (plotly.js has no French
             # month names without its locale bundle), in date order.
@@ -222,9 +238,11 @@ def trend_chart(
             "categoryorder": "category ascending",
             "gridcolor": "#e3e5e8",
             "title": {"text": words("dashboard.axis.week")},
+            "tickangle": -45,
+            "automargin": True,  # the whole ISO date of the last week, never "2026-12"
         },
         yaxis={"title": {"text": unit_axis}, "gridcolor": "#e3e5e8"},
-        margin={"l": 56, "r": 16, "t": 8, "b": 90},
+        margin={"l": 56, "r": 16, "t": 48, "b": 90},
     )
     return {"data": data, "layout": layout}
 

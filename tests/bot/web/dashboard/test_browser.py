@@ -193,7 +193,11 @@ def test_login_and_delivery_charts_in_french_and_english(browser: Any, base_url:
         e.text for e in browser.find_elements(By.CSS_SELECTOR, "#chart-experiences .xtick text")
     ]
     assert ticks == ["Intended", "Proposed", "Expected", "Lived"]
-    mirror = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#chart-mirror .xtick text")]
+    # A long label is shown whole, on two lines (one tspan each)
+    mirror = [
+        " ".join(line.text for line in e.find_elements(By.TAG_NAME, "tspan")) or e.text
+        for e in browser.find_elements(By.CSS_SELECTOR, "#chart-mirror .xtick text")
+    ]
     assert mirror == ["Employees' estimate", "Customers' actual rating"]
     assert errors_in_console(browser) == []
 
