@@ -435,6 +435,8 @@ def build_router() -> APIRouter:
             current=name,
             touchpoint=touchpoint,
             show_audience=name == "overview",
+            # employees' pages do not split by language or channel (k-anonymity groups)
+            show_language_channel=name != "employees",
         )
 
     @router.get("")

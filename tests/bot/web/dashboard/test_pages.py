@@ -174,3 +174,13 @@ def test_a_page_is_rebuilt_after_the_cache_time(
     assert "Vécue 60 %" in text_of(admin.get("/dashboard/touchpoints/delivery?period=30d").text)
     clock.advance(61)
     assert "Vécue 60 %" in text_of(admin.get("/dashboard/touchpoints/delivery").text)  # 30/50
+
+
+def test_the_employees_page_offers_only_the_filters_that_apply(admin: TestClient) -> None:
+    employees = admin.get("/dashboard/employees?lang=fr").text
+    assert 'name="language"' not in employees and 'name="channel"' not in employees
+    assert 'name="team"' in employees and 'name="period"' in employees
+    overview = admin.get("/dashboard/?lang=fr").text
+    assert 'name="language"' in overview and 'name="channel"' in overview
+    footers = re.findall(r"<footer>([^<]*)</footer>", employees.split('class="comments"')[1])
+    assert footers and all(f.startswith("semaine du ") for f in footers), footers
