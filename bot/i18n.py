@@ -61,3 +61,12 @@ def t(key: str, language: str | None, **values: object) -> str:
     lang = normalize_language(language)
     template = catalogue(lang).get(key) or catalogue(FALLBACK_LANGUAGE)[key]
     return template.format(**values)
+
+
+def plural_key(key: str, language: str | None, count: int) -> str:
+    """``key.one`` or ``key.other`` as the language's rule says for ``count`` (French: 0 and 1
+    are singular; English: only 1), falling back to ``key`` when the catalogue has no forms."""
+    lang = normalize_language(language)
+    one = count in (0, 1) if lang == "fr" else count == 1
+    form = f"{key}.{'one' if one else 'other'}"
+    return form if form in catalogue(lang) or form in catalogue(FALLBACK_LANGUAGE) else key

@@ -105,3 +105,17 @@ def test_very_long_input_is_cheap_and_answers() -> None:
 
 def test_franglais_follows_the_grammar() -> None:
     assert detect("le shipping était way too slow mais le produit est beau") == "fr"
+
+
+def test_plural_forms_follow_each_language() -> None:
+    from bot.i18n import plural_key, t
+
+    assert t(plural_key("dashboard.login.throttled", "fr", 1), "fr", minutes=1).endswith(
+        "1 minute."
+    )
+    assert t(plural_key("dashboard.login.throttled", "fr", 15), "fr", minutes=15).endswith(
+        "15 minutes."
+    )
+    assert plural_key("dashboard.excx.weeks", "fr", 0).endswith(".one")  # "0 semaine"
+    assert plural_key("dashboard.excx.weeks", "en", 0).endswith(".other")  # "0 weeks"
+    assert plural_key("dashboard.title", "en", 3) == "dashboard.title"  # no forms: the key

@@ -34,7 +34,7 @@ from bot.alerts.inbox import open_alerts
 from bot.alerts.workflow import Actor, Transition, apply, current
 from bot.domain import Severity
 from bot.errors import StorageError, VecuError, WorkflowError
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, plural_key
 from bot.storage.shared import shared_state
 from bot.web.dashboard.access import current_user, log_out
 from bot.web.dashboard.export import page_csv
@@ -313,7 +313,9 @@ def build_router() -> APIRouter:
         keys = (client_key(request), "email:" + email.strip().lower())
         wait, attempt = throttle.attempt(*keys)  # counted before the password is checked
         if wait > 0:
-            return again("dashboard.login.throttled", 429, minutes=max(1, round(wait / 60)))
+            minutes = max(1, round(wait / 60))
+            key = plural_key("dashboard.login.throttled", language, minutes)
+            return again(key, 429, minutes=minutes)
 
         try:
             user = await run_in_threadpool(

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from bot import analytics
 from bot.analytics.queries import recent_customer_alerts
 from bot.company import Company
+from bot.i18n import plural_key
 from bot.web.dashboard.figures import (
     COLORS,
     Card,
@@ -403,7 +404,7 @@ def employees_page(ctx: Context) -> Page:
             high=item.high,
             ci=ci,
             n=item.n,
-            n_text=w("dashboard.excx.weeks", n=item.n),
+            n_text=w(plural_key("dashboard.excx.weeks", w.language, item.n), n=item.n),
             status="ok" if item.r is not None else "no_data",
         )
         excx_rows.append([w.team(item.team), r_view, w.reason(item.words)])
