@@ -94,7 +94,6 @@ def enqueue_closing(
     Returns:
         Whether a message was queued.
     """
-
     root = feedback
     while root.parent_id is not None:  # follow-ups belong to the conversation of the root
         parent = session.get(FeedbackRecord, root.parent_id)
@@ -142,7 +141,6 @@ def enqueue_closing(
 
 def _is_question(session: Session, feedback: FeedbackRecord, company: Company) -> bool:
     """Whether a severity rule with ``answer: true`` (a question) routed ``feedback``."""
-
     answering = [rule.name for rule in company.severity_rules if rule.answer]
     if not answering:
         return False
@@ -159,7 +157,6 @@ def _record_refusal(
     session: Session, *, conversation_id: str, refusal: tuple[str, str], now: datetime
 ) -> None:
     """Write the ledger's "not sent, and why" for a closing message (a suppressed decision)."""
-
     person = find_by_conversation(session=session, conversation_id=conversation_id)
     if person is None:
         return

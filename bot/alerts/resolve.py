@@ -110,7 +110,6 @@ class ConfigDestinations:
 
     def __call__(self, team: str, name: str) -> Destination | None:
         """The destination ``name`` of ``team``, or ``None`` if it is no longer configured."""
-
         if name == PERSON_DESTINATION:
             return self.person()
         key = (team, name)

@@ -183,7 +183,6 @@ def apply(
             from the current status.
         StorageError: the database refused the change.
     """
-
     services = services or get_services()
     try:
         action = Transition(transition)

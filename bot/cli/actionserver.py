@@ -39,7 +39,6 @@ _log = logging.getLogger(__name__)
 def warm_up() -> None:
     """Build the services, score one text, encode the touchpoints' examples (bot/company/topics.py)
     and load the redaction models before a person waits."""
-
     services = get_services()
     services.scorer.score(["warm-up"])
 
@@ -58,7 +57,6 @@ async def _warm_up_in_background(app: Sanic) -> None:
 
 def make_executor() -> ActionExecutor:
     """An action executor with every action of :mod:`actions` registered."""
-
     executor = ActionExecutor()
     executor.register_package(ACTIONS_PACKAGE)
     return executor
@@ -70,7 +68,6 @@ def build_app(*, warm: bool = True) -> Sanic:
     Args:
         warm: warm the scorer in the background once the server has started.
     """
-
     app = create_app(make_executor(), cors_origins="")
     if warm:
 
@@ -83,7 +80,6 @@ def build_app(*, warm: bool = True) -> Sanic:
 
 def default_address() -> tuple[str, int]:
     """Host and port from ``ACTIONS_URL`` (settings), 127.0.0.1:5055 by default."""
-
     parts = urlsplit(get_settings().actions_url)
     return parts.hostname or DEFAULT_HOST, parts.port or DEFAULT_PORT
 

@@ -19,7 +19,6 @@ from bot.storage.migrate import upgrade
 
 
 def _seed(args: argparse.Namespace) -> int:
-
     if not 1 <= args.weeks <= 104 or (args.rows is not None and args.rows < 0):
         say("demo.cli.bad_args", err=True)
         return EXIT_USAGE
@@ -51,7 +50,6 @@ def _seed(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add the ``demo`` command to ``vecu``'s argparse subparsers."""
-
     lang = cli_language()
     demo = commands.add_parser("demo", help=t("demo.cli.help", lang))
     demo_commands = demo.add_subparsers(dest="demo_command", required=True)

@@ -91,7 +91,6 @@ def write_jsonl(rows: Iterable[Any], out: IO[str]) -> int:
 
 def write_csv(rows: Iterable[Any], out: IO[str]) -> int:
     """Write a CSV with a header row; returns how many feedback rows."""
-
     names = [f.name for f in dataclasses.fields(FeedbackView)]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(names)
@@ -111,7 +110,6 @@ def _parse_since(value: str | None) -> datetime | None:
 
 
 def _export(args: argparse.Namespace) -> int:
-
     try:
         since = _parse_since(args.since)
     except ValueError:
@@ -139,7 +137,6 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _config_check(args: argparse.Namespace) -> int:
-
     try:
         path = Path(args.file) if args.file else get_settings().company_config
         company = load_company(path)
@@ -173,7 +170,6 @@ def _config_check(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-
     engine = make_engine(get_settings().database_url)
     try:
         upgrade(engine, args.revision)
@@ -191,7 +187,6 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     services = get_services()
     stop = threading.Event()
@@ -227,7 +222,6 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _telegram_poll(args: argparse.Namespace) -> int:
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
     rasa = HttpRasaClient(
@@ -242,7 +236,6 @@ def _telegram_poll(args: argparse.Namespace) -> int:
 
 
 def _telegram_webhook(args: argparse.Namespace) -> int:
-
     registered = asyncio.run(register_webhooks(get_settings()))
     if not registered:
         say("telegram.cli.no_token", err=True)
@@ -256,7 +249,6 @@ def _telegram_webhook(args: argparse.Namespace) -> int:
 
 
 def _alerts_status(args: argparse.Namespace) -> int:
-
     services = get_services()
     with services.sessions() as session:
         found = counts(session)
@@ -269,7 +261,6 @@ def _alerts_status(args: argparse.Namespace) -> int:
 
 
 def _alerts_requeue(args: argparse.Namespace) -> int:
-
     services = get_services()
     with services.sessions.begin() as session:
         queued = requeue_dead(

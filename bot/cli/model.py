@@ -44,7 +44,6 @@ def _format(res: dict[str, Any]) -> str:
 
 
 def _eval(args: argparse.Namespace) -> int:
-
     indomain = Path(args.indomain) if args.indomain else None
     try:
         res = evaluate.evaluate_dir(

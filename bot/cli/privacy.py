@@ -36,18 +36,15 @@ EXIT_USAGE = 2
 
 
 def say(key: str, *, err: bool = False, **values: object) -> None:
-
     print(t(key, cli_language(), **values), file=sys.stderr if err else sys.stdout, flush=True)
 
 
 def _resolve(session: Any, ref: str, services: Any) -> str | None:
-
     person = resolve_person_ref(session=session, ref=ref, secret=secret_key(services.settings))
     return person.id if person is not None else None
 
 
 def _export(args: argparse.Namespace) -> int:
-
     services = get_services()
     with services.sessions.begin() as session:
         person_id = _resolve(session, args.person, services)
@@ -72,7 +69,6 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _erase(args: argparse.Namespace) -> int:
-
     services = get_services()
     with services.sessions.begin() as session:
         person_id = _resolve(session, args.person, services)
@@ -102,7 +98,6 @@ def _erase(args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
-
     services = get_services()
     with services.sessions.begin() as session:
         report = purge(
@@ -127,7 +122,6 @@ def _positive_days(value: str) -> int:
 
 def register(commands: Any) -> None:
     """Add ``vecu privacy`` to the ``vecu`` sub-command parsers ``commands``."""
-
     lang = cli_language()
     privacy = commands.add_parser("privacy", help=t("cli.help.privacy", lang))
     sub = privacy.add_subparsers(dest="privacy_command", required=True)

@@ -208,7 +208,6 @@ class NotReady(RuntimeError):
 
 def create_database(url: str) -> bool:
     """Create the PostgreSQL database of ``url`` when missing; ``True`` when created."""
-
     target = sa.engine.make_url(url)
     if not target.drivername.startswith("postgresql"):
         raise NotReady(f"the scaled stack needs PostgreSQL, not {target.drivername}")
@@ -234,7 +233,6 @@ def create_database(url: str) -> bool:
 
 def check_redis(url: str) -> None:
     """Redis answers at ``url``."""
-
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except (redis.RedisError, OSError) as exc:
@@ -272,7 +270,6 @@ def prepare(layout: Layout) -> list[str]:
     Raises:
         NotReady: HAProxy, PostgreSQL or Redis is missing.
     """
-
     if shutil.which("haproxy") is None:
         raise NotReady("HAProxy is not installed: `make balancer` installs it (Debian, root)")
     done = []

@@ -209,7 +209,6 @@ def seed(
         ValueError: ``weeks`` or ``rows`` out of range.
         StorageError: the database refused a write.
     """
-
     if not 1 <= weeks <= 104:
         raise ValueError("weeks must be between 1 and 104")
     if rows is not None and not 0 <= rows <= 5_000_000:
@@ -363,7 +362,6 @@ def _play_workflow(
     services: Services, rng: random.Random, first: datetime, end: datetime, weeks: int
 ) -> int:
     """Acknowledge and resolve the demo's alerts like busy teams would; mark the outbox sent."""
-
     handled = 0
     with services.sessions.begin() as session:
         alerted = session.scalars(
@@ -419,7 +417,6 @@ def _bulk(
     staff: dict[str, list[str]],
 ) -> int:
     """Insert ``count`` extra rows quickly (executemany in chunks, scores from the pool)."""
-
     company = services.company
     scorer = services.scorer
     assert isinstance(scorer, CachingScorer)

@@ -27,7 +27,6 @@ EXIT_USAGE = 2
 
 
 def say(key: str, *, err: bool = False, **values: object) -> None:
-
     print(t(key, cli_language(), **values), file=sys.stderr if err else sys.stdout, flush=True)
 
 
@@ -37,7 +36,6 @@ def read_password() -> str | None:
     Returns:
         ``None`` when the two typed passwords differ.
     """
-
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
     language = cli_language()
@@ -47,7 +45,6 @@ def read_password() -> str | None:
 
 
 def _refused(exc: AccountError) -> int:
-
     extra: dict[str, Any] = {}
     if exc.code == "bad_team":
         extra["teams"] = ", ".join(get_services().company.teams)
@@ -58,7 +55,6 @@ def _refused(exc: AccountError) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-
     teams = [t for t in (args.teams or "").split(",") if t.strip()]
     if args.role == "manager" and not teams:
         say("cli.users.error.no_teams", err=True)
@@ -86,7 +82,6 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-
     users = list_users(services=get_services())
     if not users:
         say("cli.users.none")
@@ -104,7 +99,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-
     try:
         remove_user(args.email, services=get_services())
     except AccountError as exc:
@@ -114,7 +108,6 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _passwd(args: argparse.Namespace) -> int:
-
     password = read_password()
     if password is None:
         say("cli.users.mismatch", err=True)
@@ -129,7 +122,6 @@ def _passwd(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add the ``users`` command (``add``, ``list``, ``remove``, ``passwd``) to ``subparsers``."""
-
     lang = cli_language()
     users = subparsers.add_parser("users", help=t("cli.help.users", lang))
     sub = users.add_subparsers(dest="users_command", required=True)

@@ -250,7 +250,6 @@ class ContactPolicy(_Strict):
     @field_validator("default_time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -476,7 +475,6 @@ def _loc(loc: Sequence[int | str]) -> str:
 
 
 def _goemotions_labels() -> tuple[str, ...]:
-
     return tuple(GOEMOTIONS_LABELS)
 
 

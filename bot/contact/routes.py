@@ -133,7 +133,6 @@ def link_person(
     Returns:
         The person's id.
     """
-
     if channel == IdentityKind.TELEGRAM.value and address:
         ref = IdentityRef(IdentityKind.TELEGRAM, address[:200], audience)
         secret = secret_key(services.settings)
@@ -289,7 +288,6 @@ def followup_refusal(
         ``None`` when the ledger allows it (or knows no person for the conversation: the
         route's own consent then decides, as before the ledger existed).
     """
-
     person = find_by_conversation(session=session, conversation_id=conversation_id)
     if person is None:
         return None
@@ -469,7 +467,6 @@ def opt_out_conversation(
     Raises:
         StorageError: the database refused it.
     """
-
     services = services or get_services()
     try:
         with services.sessions.begin() as session:

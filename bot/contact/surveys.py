@@ -174,7 +174,6 @@ class RasaTelegramOutbound:
         )
 
     def _store_inbox(self, route: outbound.Route, messages: list[outbound.OutboundMessage]) -> None:
-
         try:
             store_inbox(route, messages, services=self.services or get_services())
         except StorageError as exc:  # retried like a channel outage: the row waits

@@ -68,7 +68,6 @@ def record_decline(
         ValueError: ``question`` is not one of :class:`Question`.
         StorageError: the database refused the write.
     """
-
     services = services or get_services()
     question = Question(question)
     audience = Audience(audience)

@@ -223,7 +223,6 @@ def _outcome(row: Any, *, told: bool, also_told: tuple[str, ...] = ()) -> Outcom
 
 def _score(text: str, scorer: Any) -> tuple[Any, bool]:
     """``(scores of the whole text, whether it is mixed)``: one batch, whole text first."""
-
     batch, parts = texts_to_score(text)
     scored = scorer.score(batch, raw=True)
     return scored[0], polarity(scored[0], parts, scored[1:]) is Polarity.MIXED
@@ -231,7 +230,6 @@ def _score(text: str, scorer: Any) -> tuple[Any, bool]:
 
 def _redacted_text(text: str, language: str, company: Any) -> tuple[str, bool]:
     """``(text to store, whether it is redacted)``; never raises."""
-
     try:
         return redact(text, language, company=company).text, True
     except Exception:  # never lose feedback because redaction failed
@@ -244,7 +242,6 @@ def _by_meaning(text: str, audience: Audience, services: Services) -> Touchpoint
 
     ``None`` when the fallback is off, finds nothing, or fails (logged: the feedback is
     stored without touchpoint, never lost)."""
-
     if services.topics is None or not text.strip():
         return None
     try:
@@ -265,7 +262,6 @@ def names_touchpoint(
     "not understood" and lose it. Meaning alone (:mod:`bot.company.topics`) is not enough here: it
     finds the nearest touchpoint of any text, "blorp" included.
     """
-
     if not text.strip():
         return False
     company = (services or get_services()).company
@@ -290,7 +286,6 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
     Raises:
         StorageError: the database refused the write (the caller must tell the user).
     """
-
     services = services or get_services()
     company = services.company
     conversation_id = _safe_id(message.conversation_id, 128)
@@ -451,7 +446,6 @@ def record(message: Message, *, services: Services | None = None) -> Outcome:
 
 def _recorded(services: Services, conversation_id: str, message_id: str) -> Outcome | None:
     """The outcome of the record already made of this message, if any."""
-
     query = (
         select(FeedbackRecord)
         .where(
@@ -491,7 +485,6 @@ def _tell_other_teams(
     touchpoints the message names are told it concerns them too (praise is shared the same
     way). Confidential feedback goes to its owner only. Returns the teams told.
     """
-
     if row.confidential or alert not in (AlertKind.ISSUE, AlertKind.PRAISE):
         return ()
     told: list[str] = []
@@ -522,7 +515,6 @@ def set_rating(
         LookupError: no feedback has this id.
         StorageError: the database refused the write.
     """
-
     scale = RatingScale(scale)
     if not valid_rating(rating, scale):
         low, high = RATING_RANGES[scale]

@@ -34,7 +34,6 @@ def question_touchpoint(
     key: str | None, language: str, *, services: Services | None = None
 ) -> QuestionTouchpoint | None:
     """The customer touchpoint ``key`` with its label in ``language`` (``None`` if not one)."""
-
     company = (services or get_services()).company
     tp = company.touchpoint(key)
     if tp is None or tp.audience != Audience.CUSTOMER.value or key is None:

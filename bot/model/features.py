@@ -76,7 +76,6 @@ def extract(
     fine-tuned, so their frozen states are never used): pooled states past the cached
     layer are left at zero and the pass costs ``cache_layer / 12`` of a full one.
     """
-
     n = len(ids)
     order = sorted(range(n), key=lambda i: len(ids[i]))
     hidden = bert.config.hidden_size

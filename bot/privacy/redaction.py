@@ -589,7 +589,6 @@ def stored_text(
 def warm_up(company: Company | None = None) -> None:
     """Load the name models of the company's languages now (after a server has started),
     so the first message of each language does not wait for them (French: ~10 s)."""
-
     redactor = redactor_for(company)
     if isinstance(redactor.names, SpacyNameFinder):
         languages = company.languages if company is not None else list(LANGUAGES)

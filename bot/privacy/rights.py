@@ -175,7 +175,6 @@ def export_person(
     The feedback text is the raw text when it was kept (``privacy.keep_raw_text``), else the
     stored, redacted one: it is the person's own data.
     """
-
     links = linked(session=session, person_id=person_id)
     if links is None:
         return None
@@ -357,7 +356,6 @@ def erase_person(
     Returns:
         What was removed, or ``None`` when no such person exists.
     """
-
     links = linked(session=session, person_id=person_id)
     if links is None:
         return None
@@ -443,7 +441,6 @@ def redact_stored(
     *, session: Session, company: Company, batch_size: int = 500, limit: int | None = None
 ) -> int:
     """Redact stored feedback text that is not redacted yet (older rows); returns how many."""
-
     done = 0
     last_id = 0
     while limit is None or done < limit:
@@ -485,7 +482,6 @@ def purge(
         actor: who runs it (default: the system).
         retention_days: overrides the configured period.
     """
-
     days = retention_days if retention_days is not None else company.privacy.retention_days
     cutoff = now - timedelta(days=days)
     action = company.privacy.retention_action

@@ -225,7 +225,6 @@ class RedisState:
     """
 
     def __init__(self, url: str, *, prefix: str = KEY_PREFIX, timeout_s: float = 1.0) -> None:
-
         self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
         self.client = redis.Redis.from_url(
             url,

@@ -188,7 +188,6 @@ def feedback_item(view: FeedbackView) -> dict[str, Any]:
 
 
 def _database_ok(services: Services | None) -> bool:
-
     if services is None:
         services = get_services()
     with services.engine.connect() as connection:
@@ -380,7 +379,6 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         limit: str | None = None,
     ) -> JSONResponse:
         """Stored feedback, newest first, filtered (needs the API token)."""
-
         kwargs: dict[str, Any] = {
             "conversation_id": _stored_conversation_id(conversation_id, runtime.settings()),
             "since": _parse_since(since),

@@ -96,7 +96,6 @@ def person_view(
     no event attributes, no alerts. Feedback text is shown redacted
     (:func:`bot.privacy.redaction.stored_text`, with ``company``'s order patterns).
     """
-
     person = links.person
     customer_only = person.kind == PersonKind.CUSTOMER.value
     identities = []
@@ -199,7 +198,6 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
     (tests set a :class:`bot.contact.surveys.FakeOutbound`), else built on first use from the
     settings (:func:`bot.contact.surveys.default_outbound`).
     """
-
     router = APIRouter()
 
     def _services() -> Services:
@@ -221,7 +219,6 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
         return outbound
 
     async def _send_now(outbox_id: int) -> None:
-
         try:
             await send_one(outbox_id, sender=_outbound(), services=_services())
         except Exception:  # the worker retries it: never lose the row, never crash the app
@@ -240,7 +237,6 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
     )  # fmt: skip
     async def post_event(request: Request, background: BackgroundTasks) -> JSONResponse:
         """Receive one signed business event (see the module docstring)."""
-
         raw = await read_limited(request, MAX_EVENT_BODY_BYTES)
         current = _services()
         secret = current.settings.events_secret
@@ -270,7 +266,6 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
         return JSONResponse(outcome.as_json(), status_code=200 if outcome.duplicate else 202)
 
     def _links(person_id: str, actor: Actor, route: str) -> tuple[Any, Any]:
-
         current = _services()
         with current.sessions.begin() as session:
             links = linked(session=session, person_id=person_id)

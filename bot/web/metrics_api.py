@@ -30,7 +30,6 @@ FILTER_NAMES = ("touchpoint", "team", "audience", "language", "channel", "start"
 
 
 def _metrics(request: Request) -> dict[str, Any]:
-
     services = services_of(request)
     params = {name: request.query_params.get(name) for name in FILTER_NAMES}
     filters = Filters.parse(params, company=services.company)
@@ -40,7 +39,6 @@ def _metrics(request: Request) -> dict[str, Any]:
 @router.get("/api/v1/metrics", dependencies=[Depends(require_token_or_session)])
 async def metrics(request: Request) -> JSONResponse:
     """Every metric for the filters in the query string (see the module docstring)."""
-
     try:
         body = await run_in_threadpool(_metrics, request)
     except AnalyticsError as exc:

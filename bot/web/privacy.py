@@ -51,7 +51,6 @@ def actor_from_request(request: Request) -> Actor:
 
 def mount_privacy(app: FastAPI, *, services: Services | None = None) -> None:
     """Add the privacy routes to ``app``."""
-
     router = APIRouter(prefix="/api/v1/privacy", dependencies=[Depends(require_token)])
 
     def _services() -> Services:
@@ -65,7 +64,6 @@ def mount_privacy(app: FastAPI, *, services: Services | None = None) -> None:
 
     def _in_transaction(ref: str, work: Work) -> Any:
         """Resolve ``ref`` and run ``work`` in one transaction (``None``: no such person)."""
-
         current = _services()
         with current.sessions.begin() as session:
             person = resolve_person_ref(
@@ -88,7 +86,6 @@ def mount_privacy(app: FastAPI, *, services: Services | None = None) -> None:
     @router.get("/persons/{ref}/export")
     async def export(ref: str, request: Request) -> JSONResponse:
         """Everything Vécu holds about one person (right of access)."""
-
         actor = actor_from_request(request)
 
         def work(session: Session, person_id: str, current: Services) -> dict[str, Any] | None:
@@ -103,7 +100,6 @@ def mount_privacy(app: FastAPI, *, services: Services | None = None) -> None:
     async def erase(ref: str, request: Request) -> JSONResponse:
         """Erase one person: identities, contact data, ledger and events deleted, feedback
         anonymised (right to erasure)."""
-
         actor = actor_from_request(request)
 
         def work(session: Session, person_id: str, current: Services) -> ErasureReport | None:

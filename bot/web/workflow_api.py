@@ -164,7 +164,6 @@ def build_router() -> APIRouter:
     @router.get("/api/v1/chat/inbox")
     async def inbox(request: Request, conversation_id: str = "") -> JSONResponse:
         """The closed loop's messages waiting for this web conversation (public)."""
-
         if not 1 <= len(conversation_id.strip()) <= 200:
             raise ApiError(400, "invalid_request", t("web.api.workflow.inbox_bad_id", API_LANGUAGE))
         runtime = app_runtime(request)

@@ -113,7 +113,6 @@ TYPING_REFRESH_S = 4.0
 
 def telegram_pseudonym(user_id: int, settings: Settings) -> str:
     """The pseudonym Rasa and the database know the Telegram user ``user_id`` by."""
-
     return pseudonym(str(user_id), channel=CHANNEL, secret=secret_key(settings))
 
 
@@ -473,7 +472,6 @@ def build_team_application(
         services: the services (tests).
         polling: build an updater (development).
     """
-
     builder = ApplicationBuilder().token(token)
     builder = builder.base_url(base_url or settings.telegram_api_base_url)
     if request is not None:

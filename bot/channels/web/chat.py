@@ -216,7 +216,6 @@ def _detect(text: str) -> str | None:
 
 def web_pseudonym(conversation_id: str, settings: Settings) -> str:
     """The pseudonym Rasa and the database know the web conversation ``conversation_id`` by."""
-
     return pseudonym(conversation_id, channel=CHANNEL, secret=secret_key(settings))
 
 

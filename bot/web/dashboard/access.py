@@ -81,7 +81,6 @@ async def require_token_or_session(request: Request) -> None:
     Raises:
         ApiError: 401 (no token, no session), 403 (a manager outside their teams).
     """
-
     if request.headers.get("authorization"):
         require_token(request)
         return

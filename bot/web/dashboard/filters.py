@@ -101,7 +101,6 @@ def analytics_filters(
     audience: str | None = None,
 ) -> Any:
     """The :class:`bot.analytics.Filters` of a page."""
-
     days = PERIODS[state.period]
     start = None
     if days is not None:

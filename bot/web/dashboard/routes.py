@@ -662,7 +662,6 @@ def mount_dashboard(
         failure_delay_s: pause after a failed login (``None``: from the settings).
         cache_s: how long a built page is reused for the same filters (0: never).
     """
-
     app.state.dashboard = DashboardConfig(
         _templates(), None, cost, failure_delay_s, PageCache(cache_s)
     )

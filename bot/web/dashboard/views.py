@@ -71,7 +71,6 @@ def visible_touchpoints(company: Company, user: User, audience: str = "customer"
 
 def overview_page(ctx: Context) -> Page:
     """Customers and employees at a glance, then each customer touchpoint."""
-
     w = ctx.words
     kw = {"engine": ctx.engine, "company": ctx.company, "filters": ctx.filters}
     summary = analytics.summary(**kw)
@@ -146,7 +145,6 @@ def overview_page(ctx: Context) -> Page:
 
 def touchpoint_page(ctx: Context, touchpoint: str) -> Page:
     """One touchpoint: the four experiences and their gaps, the mirror, emotions, trend."""
-
     w = ctx.words
     kw = {"engine": ctx.engine, "company": ctx.company, "filters": ctx.filters}
     four = analytics.experiences(touchpoint, **kw)
@@ -325,7 +323,6 @@ def _gap_view(ctx: Context, gap: Any) -> StatView:
 
 def employees_page(ctx: Context) -> Page:
     """Employees: eNPS, engagement, per team (k-anonymity), emotions, EX ↔ CX, comments."""
-
     w = ctx.words
     kw = {"engine": ctx.engine, "company": ctx.company, "filters": ctx.filters}
     summary = analytics.summary(**kw)
@@ -439,7 +436,6 @@ def employees_page(ctx: Context) -> Page:
 
 def alerts_page(ctx: Context) -> Page:
     """Alerts: open, acknowledged, resolved; acknowledge and resolve times; recent ones."""
-
     w = ctx.words
     kw = {"engine": ctx.engine, "company": ctx.company, "filters": ctx.filters}
     times = analytics.alert_times(**kw)
@@ -478,7 +474,6 @@ def alerts_page(ctx: Context) -> Page:
 
 def recent_alerts(ctx: Context, limit: int = 50) -> Table:
     """The latest customer alerts (employee alerts are counted, never listed)."""
-
     w = ctx.words
     found = recent_customer_alerts(ctx.engine, ctx.filters, limit=limit)
 
