@@ -143,7 +143,6 @@ async def _conversation(
                 f"{url}/api/v1/chat",
                 json={"conversation_id": conversation, "text": text, "language": language,
                       "audience": audience},
-                headers={"Authorization": f"Bearer {api_token()}"},
                 timeout=timeout,
             )  # fmt: skip
             good = response.status_code == 200 and response.json().get("status") in ("ok", "empty")
@@ -173,7 +172,8 @@ async def run_rate(
     pids = _pids()
     cpu_before = {name: _cpu_seconds(p) for name, p in pids.items()}
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
-    async with httpx.AsyncClient(limits=limits, transport=transport) as client:
+    headers = {"Authorization": f"Bearer {api_token()}"}  # read once, not per message
+    async with httpx.AsyncClient(limits=limits, transport=transport, headers=headers) as client:
         tasks = []
         interval = 3.0 / rate
         started = time.perf_counter()

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bot.alerts.payload import excerpt
 from bot.domain import AlertKind, Kind, Severity
@@ -110,7 +110,7 @@ class Inbox:
 
 
 def _answers(
-    session: Any, rows: list[FeedbackRecord]
+    session: Session, rows: list[FeedbackRecord]
 ) -> tuple[dict[int, FeedbackRecord], dict[str, bool]]:
     """The latest follow-up answer of each row, and each conversation's answer to "may we tell
     you when it is resolved?" (a yes on any channel wins; a no stands otherwise)."""
@@ -124,7 +124,8 @@ def _answers(
         .order_by(f.created_at, f.id)
     )
     for child in found:
-        followups[int(child.parent_id)] = child
+        if child.parent_id is not None:  # always, by the query
+            followups[child.parent_id] = child
     consents: dict[str, bool] = {}
     routes = session.scalars(
         select(ContactRouteRecord).where(

@@ -85,11 +85,11 @@ from bot.i18n import (
 )
 from bot.limits import MAX_JSON_DEPTH, TooDeep, load_json
 from bot.privacy.pseudonyms import is_pseudonym
-from bot.services import get_services
 from bot.web.dashboard.routes import mount_dashboard  # issue 5: dashboard
 from bot.web.deps import (
     ApiError,
     Runtime,
+    app_services,
     documented,
     error_body,
     has_token,
@@ -187,9 +187,7 @@ def feedback_item(view: FeedbackView) -> dict[str, Any]:
     }
 
 
-def _database_ok(services: Services | None) -> bool:
-    if services is None:
-        services = get_services()
+def _database_ok(services: Services) -> bool:
     with services.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     return True
@@ -406,7 +404,7 @@ def create_app(*, services: Services | None = None, rasa: RasaClient | None = No
         async def database() -> bool:
             try:
                 return await asyncio.wait_for(
-                    run_in_threadpool(_database_ok, runtime.services), HEALTH_DB_TIMEOUT_S
+                    run_in_threadpool(_database_ok, app_services(app)), HEALTH_DB_TIMEOUT_S
                 )
             except Exception as exc:
                 log.warning("health: database check failed: %s", type(exc).__name__)

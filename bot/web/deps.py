@@ -10,7 +10,7 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 
 from bot.channels.rasa import HttpRasaClient, RasaClient
 from bot.i18n import API_LANGUAGE, t
@@ -84,8 +84,6 @@ def has_token(request: Request) -> bool:
     configured = app_runtime(request).settings().api_token
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     usable = bool(configured) and configured != PLACEHOLDER
-    if not usable:
-        log.warning("VECU_API_TOKEN is not set: the JSON API refuses every request")
     return (
         scheme.lower() == "bearer"
         and usable
@@ -103,6 +101,9 @@ def require_token(request: Request) -> None:
         ApiError: 401 with ``WWW-Authenticate: Bearer``.
     """
     if not has_token(request):
+        configured = app_runtime(request).settings().api_token
+        if not configured or configured == PLACEHOLDER:
+            log.warning("VECU_API_TOKEN is not set: the JSON API refuses every request")
         raise ApiError(
             401,
             "unauthorized",
@@ -126,12 +127,16 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def app_services(app: FastAPI) -> Services:
+    """The services given to ``app`` (:func:`bot.web.app.create_app`), else the process-wide
+    ones: the one place the web layer finds them."""
+    services: Services | None = app.state.runtime.services
+    return services if services is not None else get_services()
+
+
 def services_of(request: Request) -> Services:
-    """The services of the app serving ``request`` (the process-wide ones by default)."""
-    services: Services | None = request.app.state.runtime.services
-    if services is None:
-        services = get_services()
-    return services
+    """The services of the app serving ``request`` (:func:`app_services`)."""
+    return app_services(request.app)
 
 
 def is_json(request: Request) -> bool:

@@ -42,7 +42,6 @@ from bot.privacy.persons import linked
 from bot.privacy.pseudonyms import pseudonym, secret_key
 from bot.privacy.redaction import stored_text
 from bot.privacy.rights import audit
-from bot.services import get_services
 from bot.settings import PLACEHOLDER
 from bot.storage.models import (
     AlertEventRecord,
@@ -53,7 +52,7 @@ from bot.storage.models import (
     PersonKind,
     TouchpointEventRecord,
 )
-from bot.web.deps import ApiError, documented, read_limited, require_token
+from bot.web.deps import ApiError, app_services, documented, read_limited, require_token
 from bot.web.privacy import actor_from_request
 
 if TYPE_CHECKING:
@@ -201,13 +200,7 @@ def mount_events(app: FastAPI, *, services: Services | None = None) -> None:
     router = APIRouter()
 
     def _services() -> Services:
-        if services is not None:
-            return services
-        runtime_services = app.state.runtime.services
-        if runtime_services is not None:
-            return runtime_services
-
-        return get_services()
+        return services if services is not None else app_services(app)
 
     def _outbound() -> Outbound:
         outbound = getattr(app.state, "contact_outbound", None)

@@ -31,8 +31,7 @@ from bot.i18n import API_LANGUAGE, t
 from bot.privacy.persons import resolve_person_ref
 from bot.privacy.pseudonyms import secret_key
 from bot.privacy.rights import Actor, ErasureReport, erase_person, export_person
-from bot.services import get_services
-from bot.web.deps import ApiError, require_token
+from bot.web.deps import ApiError, app_services, require_token
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -54,13 +53,7 @@ def mount_privacy(app: FastAPI, *, services: Services | None = None) -> None:
     router = APIRouter(prefix="/api/v1/privacy", dependencies=[Depends(require_token)])
 
     def _services() -> Services:
-        if services is not None:
-            return services
-        runtime_services = app.state.runtime.services
-        if runtime_services is not None:
-            return runtime_services
-
-        return get_services()
+        return services if services is not None else app_services(app)
 
     def _in_transaction(ref: str, work: Work) -> Any:
         """Resolve ``ref`` and run ``work`` in one transaction (``None``: no such person)."""

@@ -156,12 +156,6 @@ class LoginThrottle:
                 > self.max_failures]  # fmt: skip
         return (max(self.wait_s(*over), 1.0) if over else 0.0), now
 
-    def failed(self, *keys: str) -> None:
-        """Record one failure for each key."""
-        now = self.clock().timestamp()
-        for key in keys:
-            self.store.add_event(self._key(key), now, self.window_s)
-
     def succeeded(self, *keys: str, at: float | None = None, shared: Sequence[str] = ()) -> None:
         """Forget the failures of these keys; take back the successful attempt ``at`` from the
         ``shared`` keys (a client address many people log in from keeps its failures)."""
